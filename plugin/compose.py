@@ -1,0 +1,118 @@
+"""The composition root: turn a :class:`~plugin.config.Config` into working parts.
+
+The CLI (and later the web app and the worker) build everything here, so each part is put
+together one way only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from plugin.config import Config
+from plugin.errors import ConfigError
+from plugin.recorder import Recorder
+from plugin.store.db import Store
+from plugin.store.migrate import check_current
+from plugin.store.outbox import SqlOutbox
+from xapi.lrs import LRSClient, LRSCredentials
+from xapi.outbox import Clock, Flusher, FlushReport
+from xapi.statements import StatementBuilder, StatementSettings
+
+__all__ = [
+    "flusher",
+    "lrs_client",
+    "lrs_credentials",
+    "open_store",
+    "recorder",
+    "statement_builder",
+]
+
+
+def open_store(config: Config, *, migrated: bool = True) -> Store:
+    """The store; with ``migrated`` (the default) refuse one whose schema is not current."""
+    store = Store(config.store_url)
+    if migrated:
+        try:
+            check_current(store)
+        except Exception:
+            store.dispose()
+            raise
+    return store
+
+
+def statement_builder(config: Config) -> StatementBuilder:
+    """The statement builder for this installation's identity and profile settings."""
+    xapi = config["xapi"]
+    return StatementBuilder(StatementSettings(
+        identity_home_page=config["identity"]["home_page"],
+        activity_base=xapi["activity_base"],
+        profile_iri=xapi["profile_iri"],
+        platform=xapi["platform"],
+        language=xapi["language"],
+        service_account=xapi["service_account"],
+    ))
+
+
+def recorder(config: Config, store: Store) -> Recorder:
+    """The recorder writing to ``store``."""
+    return Recorder(store, statement_builder(config))
+
+
+def lrs_credentials(config: Config) -> LRSCredentials:
+    """The LRS credentials; a missing secret is a :class:`ConfigError` naming where to put it."""
+    lrs = config["lrs"]
+    match lrs["auth"]:
+        case "basic":
+            if not lrs.get("password"):
+                raise ConfigError(
+                    "lrs.password is not set (lrs.auth is basic): set MENTORBRIDGE_LRS_PASSWORD "
+                    "or lrs.password_file",
+                    key="lrs.password",
+                )
+            return LRSCredentials("basic", lrs["username"], lrs["password"])
+        case "bearer":
+            if not lrs.get("token"):
+                raise ConfigError(
+                    "lrs.token is not set (lrs.auth is bearer): set MENTORBRIDGE_LRS_TOKEN or "
+                    "lrs.token_file",
+                    key="lrs.token",
+                )
+            return LRSCredentials("bearer", secret=lrs["token"])
+    return LRSCredentials("none")
+
+
+def lrs_client(config: Config, *, client: httpx.Client | None = None) -> LRSClient:
+    """The LRS client for the configured endpoint and credentials."""
+    lrs = config["lrs"]
+    return LRSClient(
+        lrs["endpoint"],
+        credentials=lrs_credentials(config) if client is None else None,
+        connect_timeout=lrs["connect_timeout"],
+        read_timeout=lrs["read_timeout"],
+        client=client,
+    )
+
+
+def flusher(
+    config: Config,
+    store: Store,
+    lrs: LRSClient,
+    *,
+    clock: Clock | None = None,
+    on_progress: Callable[[FlushReport], None] | None = None,
+) -> Flusher:
+    """The outbox flusher with the configured batch size, lease and backoff."""
+    outbox = config["outbox"]
+    return Flusher(
+        SqlOutbox(store),
+        lrs,
+        batch_size=outbox["batch_size"],
+        lease_seconds=outbox["lease_seconds"],
+        backoff_base=outbox["backoff_base_seconds"],
+        backoff_cap=outbox["backoff_max_seconds"],
+        clock=clock,
+        on_progress=on_progress,
+    )
+

@@ -1,0 +1,151 @@
+"""Every error Mentorbridge raises, sorted by what the caller does next.
+
+::
+
+    MentorbridgeError
+    ├── FatalError               stop and tell the operator; retrying cannot help
+    │   ├── ConfigError          bad config file, env override or secret (CLI exit 2)
+    │   ├── StoreNotMigratedError
+    │   ├── LRSAuthError         401/403: wrong credentials or scope
+    │   └── LRSEndpointError     404/405/…: the endpoint is not an xAPI statements resource
+    ├── RetriableError           the same work may succeed later
+    │   ├── LRSUnavailableError  429, 5xx, timeouts, connection errors (``retry_after``)
+    │   └── LRSPayloadTooLargeError  413: send the same statements in smaller batches
+    └── RejectedError            this one input is bad; set it aside and carry on
+        ├── ValidationError      names the field, the value and what is expected
+        │   └── StatementValidationError
+        ├── UnknownReferenceError  names a pair, session, goal or person we do not know
+        ├── ConflictError        contradicts what is already recorded
+        └── LRSRejectedError     400/409/422 for one statement: park it as a dead letter
+
+Errors raised at an HTTP boundary carry ``response=`` (an ``httpx.Response``); foreign
+errors are wrapped with ``raise … from err``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ConfigError",
+    "ConflictError",
+    "FatalError",
+    "LRSAuthError",
+    "LRSEndpointError",
+    "LRSError",
+    "LRSPayloadTooLargeError",
+    "LRSRejectedError",
+    "LRSUnavailableError",
+    "MentorbridgeError",
+    "RejectedError",
+    "RetriableError",
+    "StatementValidationError",
+    "StoreNotMigratedError",
+    "UnknownReferenceError",
+    "ValidationError",
+]
+
+
+class MentorbridgeError(Exception):
+    """Root of every error raised by Mentorbridge."""
+
+
+# -- abort ----------------------------------------------------------------------------------
+
+
+class FatalError(MentorbridgeError):
+    """Stop: an operator has to change something before this can work."""
+
+
+class ConfigError(FatalError):
+    """The configuration (file, environment override or secret) is invalid.
+
+    Attributes:
+        key: dotted config key (``lrs.endpoint``) or environment variable at fault.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class StoreNotMigratedError(FatalError):
+    """The store's schema is older (or newer) than this version of Mentorbridge expects."""
+
+
+class LRSError(MentorbridgeError):
+    """Mixin base for errors that come from talking to a Learning Record Store."""
+
+    def __init__(self, message: str, *, response: Any = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class LRSAuthError(LRSError, FatalError):
+    """The LRS refused our credentials (401) or our rights (403)."""
+
+
+class LRSEndpointError(LRSError, FatalError):
+    """The LRS answered in a way that means the endpoint itself is wrong (404, 405, …)."""
+
+
+# -- retry ----------------------------------------------------------------------------------
+
+
+class RetriableError(MentorbridgeError):
+    """Try the same work again later."""
+
+
+class LRSUnavailableError(LRSError, RetriableError):
+    """The LRS is down, overloaded or slow.
+
+    Attributes:
+        retry_after: seconds the LRS asked us to wait (``Retry-After``), if it said.
+    """
+
+    def __init__(
+        self, message: str, *, response: Any = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, response=response)
+        self.retry_after = retry_after
+
+
+class LRSPayloadTooLargeError(LRSError, RetriableError):
+    """The LRS refused the request body as too large (413)."""
+
+
+# -- skip -----------------------------------------------------------------------------------
+
+
+class RejectedError(MentorbridgeError):
+    """This one input is bad; set it aside and carry on with the rest."""
+
+
+class ValidationError(RejectedError):
+    """An input failed its schema.
+
+    Attributes:
+        problems: one ``(path, message)`` pair per failing field, path in JSONPath form.
+    """
+
+    def __init__(self, subject: str, problems: list[tuple[str, str]]) -> None:
+        self.subject = subject
+        self.problems = problems
+        lines = "\n".join(f"  {path}: {message}" for path, message in problems)
+        super().__init__(f"{subject} is invalid:\n{lines}")
+
+
+class StatementValidationError(ValidationError):
+    """A built xAPI statement failed the strict statement schema; it is never queued."""
+
+
+class UnknownReferenceError(RejectedError):
+    """The input refers to something (a person, pair, session, goal) we do not know."""
+
+
+class ConflictError(RejectedError):
+    """The input contradicts what is already recorded (completing a cancelled session …)."""
+
+
+class LRSRejectedError(LRSError, RejectedError):
+    """The LRS rejected the statement content (400, 409, 422)."""

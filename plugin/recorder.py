@@ -1,0 +1,379 @@
+"""Record reverse-mentoring activity: each change and its statements in one transaction.
+
+Every method is one unit of work. The domain rows and the outbox rows it queues commit
+together; if anything fails (an unknown pair, a statement that does not validate, a database
+constraint) nothing is written. People are referred to by their HRIS worker id; statements
+carry only their opaque id.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plugin.errors import ConflictError, UnknownReferenceError
+from plugin.store.db import Store
+from plugin.store.models import (
+    Goal,
+    MentoringSession,
+    Outcome,
+    OutboxStatement,
+    Pair,
+    Person,
+    Programme,
+    Reflection,
+)
+from plugin.store.outbox import enqueue
+from xapi.statements import BuiltStatement, Event, PairContext, StatementBuilder
+
+__all__ = ["Recorded", "Recorder"]
+
+_Row = TypeVar("_Row")
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What one recorded change queued: the statement ids, in order."""
+
+    statement_ids: tuple[str, ...]
+
+
+class Recorder:
+    """The one way mentoring activity enters the store.
+
+    Args:
+        store: where it is recorded.
+        builder: builds the statements each change produces.
+    """
+
+    def __init__(self, store: Store, builder: StatementBuilder) -> None:
+        self.store = store
+        self.builder = builder
+
+    # -- people and programmes -------------------------------------------------------------
+
+    def register_person(self, worker_id: str) -> str:
+        """Make a worker known (idempotent); returns their opaque id for statements."""
+        with self.store.transaction() as session:
+            person = session.scalar(select(Person).where(Person.worker_id == worker_id))
+            if person is None:
+                person = Person(worker_id=worker_id, opaque_id=f"p-{secrets.token_hex(10)}")
+                session.add(person)
+            return person.opaque_id
+
+    def register_programme(self, key: str, name: str) -> None:
+        """Create a programme, or rename it (idempotent)."""
+        with self.store.transaction() as session:
+            programme = session.scalar(select(Programme).where(Programme.key == key))
+            if programme is None:
+                session.add(Programme(key=key, name=name))
+            else:
+                programme.name = name
+
+    # -- pairs ----------------------------------------------------------------------------
+
+    def create_pair(
+        self,
+        *,
+        key: str,
+        programme: str,
+        mentee: str,
+        mentor: str,
+        started_on: date,
+        cadence: str | None = None,
+        themes: Sequence[str] = (),
+    ) -> str:
+        """Pair an executive ``mentee`` with a junior ``mentor``; returns the registration."""
+        with self.store.transaction() as session:
+            if session.scalar(select(Pair.id).where(Pair.key == key)) is not None:
+                raise ConflictError(f"pair {key!r} already exists")
+            programme_row = _one(session, Programme, Programme.key == programme, "programme", programme)
+            mentee_row, mentor_row = _person(session, mentee), _person(session, mentor)
+            if mentee_row.id == mentor_row.id:
+                raise ConflictError("a pair needs two different people as mentee and mentor")
+            registration = str(self.builder.registration(key))
+            session.add(Pair(
+                key=key, programme_id=programme_row.id, mentee_id=mentee_row.id,
+                mentor_id=mentor_row.id, registration=registration, status="active",
+                started_on=started_on, cadence=cadence, themes=list(themes),
+            ))
+            return registration
+
+    def end_pair(self, *, key: str, ended_on: date) -> None:
+        """Close a pair; it takes no new sessions."""
+        with self.store.transaction() as session:
+            pair = _one(session, Pair, Pair.key == key, "pair", key)
+            if pair.status == "ended":
+                raise ConflictError(f"pair {key!r} has already ended")
+            pair.status, pair.ended_on = "ended", ended_on
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def schedule_session(
+        self,
+        event: Event,
+        *,
+        pair: str,
+        session_key: str,
+        planned_start: datetime,
+        planned_minutes: int | None,
+        scheduled_at: datetime,
+    ) -> Recorded:
+        """A session went into the calendar."""
+        with self.store.transaction() as session:
+            pair_row = _active_pair(session, pair)
+            if session.scalar(select(MentoringSession.id).where(
+                    MentoringSession.key == session_key)) is not None:
+                raise ConflictError(f"session {session_key!r} is already recorded")
+            row = MentoringSession(
+                key=session_key, pair_id=pair_row.id, sequence=_next_sequence(session, pair_row),
+                status="scheduled", planned_start=planned_start, planned_minutes=planned_minutes,
+                themes=[],
+            )
+            session.add(row)
+            session.flush()
+            built = self.builder.session_scheduled(
+                event, self._pair_context(session, pair_row), session=session_key,
+                sequence=row.sequence, planned_start=planned_start,
+                planned_duration=timedelta(minutes=planned_minutes) if planned_minutes else None,
+                scheduled_at=scheduled_at,
+            )
+            return _queue(session, [built], session_id=row.id)
+
+    def complete_session(
+        self,
+        event: Event,
+        *,
+        pair: str,
+        session_key: str,
+        started_at: datetime,
+        duration_minutes: float,
+        themes: Sequence[str] = (),
+    ) -> Recorded:
+        """Both members attended: the mentee's ``attended`` and the mentor's ``mentored``."""
+        with self.store.transaction() as session:
+            pair_row = _active_pair(session, pair)
+            row = session.scalar(select(MentoringSession).where(
+                MentoringSession.key == session_key))
+            if row is None:
+                row = MentoringSession(key=session_key, pair_id=pair_row.id,
+                                       sequence=_next_sequence(session, pair_row),
+                                       status="scheduled", themes=[])
+                session.add(row)
+            elif row.pair_id != pair_row.id:
+                raise ConflictError(f"session {session_key!r} belongs to another pair")
+            elif row.status != "scheduled":
+                raise ConflictError(f"session {session_key!r} is already {row.status}")
+            duration = timedelta(minutes=duration_minutes)
+            row.status, row.started_at = "completed", started_at
+            row.duration_seconds, row.themes = round(duration.total_seconds()), list(themes)
+            session.flush()
+            context = self._pair_context(session, pair_row)
+            attended = self.builder.session_attended(
+                event, context, session=session_key, sequence=row.sequence,
+                started_at=started_at, duration=duration)
+            mentored = self.builder.session_mentored(
+                event, context, session=session_key, sequence=row.sequence,
+                started_at=started_at, duration=duration)
+            row.attended_statement_id, row.mentored_statement_id = attended.id, mentored.id
+            return _queue(session, [attended, mentored], session_id=row.id)
+
+    def cancel_session(self, event: Event, *, session_key: str, cancelled_at: datetime) -> Recorded:
+        """Retract a session: void every statement its record produced."""
+        with self.store.transaction() as session:
+            row = _one(session, MentoringSession, MentoringSession.key == session_key,
+                       "session", session_key)
+            if row.status == "cancelled":
+                raise ConflictError(f"session {session_key!r} is already cancelled")
+            row.status = "cancelled"
+            voided = select(OutboxStatement.voids_statement_id).where(
+                OutboxStatement.voids_statement_id.is_not(None))
+            targets = session.scalars(
+                select(OutboxStatement.statement_id)
+                .where(OutboxStatement.session_id == row.id,
+                       OutboxStatement.voids_statement_id.is_(None),
+                       OutboxStatement.statement_id.not_in(voided))
+                .order_by(OutboxStatement.id)
+            ).all()
+            context = self._pair_context(session, session.get(Pair, row.pair_id))
+            built = [self.builder.voiding(event, context, target_id=target, voided_at=cancelled_at)
+                     for target in targets]
+            for statement, target in zip(built, targets, strict=True):
+                enqueue(session, statement, session_id=row.id, voids=target)
+            return Recorded(tuple(s.id for s in built))
+
+    # -- reflections, goals, outcomes ------------------------------------------------------
+
+    def submit_reflection(
+        self,
+        event: Event,
+        *,
+        session_key: str,
+        reflection_key: str,
+        author: str,
+        text: str,
+        visibility: str,
+        submitted_at: datetime,
+    ) -> Recorded:
+        """Keep a reflection's text here; the LRS gets only a reference to it."""
+        with self.store.transaction() as session:
+            row = _one(session, MentoringSession, MentoringSession.key == session_key,
+                       "session", session_key)
+            if row.status == "cancelled":
+                raise ConflictError(f"session {session_key!r} was cancelled")
+            pair_row = session.get(Pair, row.pair_id)
+            author_row = _member(session, pair_row, author)
+            session.add(Reflection(key=reflection_key, session_id=row.id, author_id=author_row.id,
+                                   body=text, visibility=visibility, submitted_at=submitted_at))
+            built = self.builder.reflection_submitted(
+                event, self._pair_context(session, pair_row), session=session_key,
+                reflection=reflection_key, author=author_row.opaque_id, visibility=visibility,
+                submitted_at=submitted_at)
+            return _queue(session, [built], session_id=row.id)
+
+    def set_goal(
+        self,
+        event: Event,
+        *,
+        pair: str,
+        goal_key: str,
+        owner: str,
+        title: str,
+        target_date: date | None,
+        session_key: str | None,
+        set_at: datetime,
+    ) -> Recorded:
+        """A participant sets a goal; its wording stays here."""
+        with self.store.transaction() as session:
+            pair_row = _active_pair(session, pair)
+            owner_row = _member(session, pair_row, owner)
+            session_row = None
+            if session_key is not None:
+                session_row = _one(session, MentoringSession,
+                                   MentoringSession.key == session_key, "session", session_key)
+            built = self.builder.goal_planned(
+                event, self._pair_context(session, pair_row), goal=goal_key,
+                owner=owner_row.opaque_id, target_date=target_date, session=session_key,
+                planned_at=set_at)
+            session.add(Goal(
+                key=goal_key, pair_id=pair_row.id, owner_id=owner_row.id,
+                session_id=session_row.id if session_row else None, title=title,
+                target_date=target_date, status="planned", planned_at=set_at,
+                planned_statement_id=built.id))
+            return _queue(session, [built], session_id=session_row.id if session_row else None)
+
+    def achieve_goal(self, event: Event, *, goal_key: str, achieved_at: datetime) -> Recorded:
+        """A goal set earlier is reached."""
+        with self.store.transaction() as session:
+            goal = _one(session, Goal, Goal.key == goal_key, "goal", goal_key)
+            if goal.status == "achieved":
+                raise ConflictError(f"goal {goal_key!r} is already achieved")
+            goal.status, goal.achieved_at = "achieved", achieved_at
+            pair_row = session.get(Pair, goal.pair_id)
+            owner = session.get(Person, goal.owner_id)
+            built = self.builder.goal_achieved(
+                event, self._pair_context(session, pair_row), goal=goal_key,
+                owner=owner.opaque_id, planned_statement_id=goal.planned_statement_id,
+                achieved_at=achieved_at)
+            return _queue(session, [built], session_id=goal.session_id)
+
+    def rate_outcome(
+        self,
+        event: Event,
+        *,
+        session_key: str,
+        outcome_key: str,
+        subject: str,
+        rater: str,
+        competency: str,
+        competency_name: str,
+        rating: float,
+        scale: tuple[float, float],
+        released: bool,
+        rated_at: datetime,
+    ) -> Recorded:
+        """Record a rating; only a released one becomes competency evidence in the LRS."""
+        with self.store.transaction() as session:
+            row = _one(session, MentoringSession, MentoringSession.key == session_key,
+                       "session", session_key)
+            if row.status != "completed":
+                raise ConflictError(
+                    f"session {session_key!r} is {row.status}; outcomes rest on a completed one")
+            pair_row = session.get(Pair, row.pair_id)
+            subject_row, rater_row = _member(session, pair_row, subject), _member(session, pair_row, rater)
+            session.add(Outcome(
+                key=outcome_key, pair_id=pair_row.id, session_id=row.id,
+                subject_id=subject_row.id, rater_id=rater_row.id, competency=competency,
+                competency_name=competency_name, rating=rating, scale_min=scale[0],
+                scale_max=scale[1], released=released, rated_at=rated_at))
+            if not released:
+                return Recorded(())
+            evidence = (row.attended_statement_id if subject_row.id == pair_row.mentee_id
+                        else row.mentored_statement_id)
+            built = self.builder.competency_evidence(
+                event, self._pair_context(session, pair_row), session=session_key,
+                competency_id=competency, competency_name=competency_name,
+                subject=subject_row.opaque_id, rater=rater_row.opaque_id,
+                score=(rating, *scale), evidence_statement_id=evidence, rated_at=rated_at)
+            return _queue(session, [built], session_id=row.id)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _pair_context(self, session: Session, pair: Pair) -> PairContext:
+        programme = session.get(Programme, pair.programme_id)
+        return PairContext(
+            key=pair.key,
+            registration=self.builder.registration(pair.key),
+            programme=programme.key,
+            programme_name=programme.name,
+            mentee=session.get(Person, pair.mentee_id).opaque_id,
+            mentor=session.get(Person, pair.mentor_id).opaque_id,
+        )
+
+
+def _queue(session: Session, built: list[BuiltStatement], *, session_id: int | None) -> Recorded:
+    for statement in built:
+        enqueue(session, statement, session_id=session_id)
+    return Recorded(tuple(s.id for s in built))
+
+
+def _one(session: Session, model: type[_Row], condition: Any, kind: str, key: str) -> _Row:
+    row = session.scalar(select(model).where(condition))
+    if row is None:
+        raise UnknownReferenceError(f"{kind} {key!r} is not known")
+    return row
+
+
+def _person(session: Session, worker_id: str) -> Person:
+    person = session.scalar(select(Person).where(Person.worker_id == worker_id))
+    if person is None:
+        raise UnknownReferenceError(
+            f"worker {worker_id!r} is not known: the HRIS mirror has no such worker yet")
+    return person
+
+
+def _active_pair(session: Session, key: str) -> Pair:
+    pair = _one(session, Pair, Pair.key == key, "pair", key)
+    if pair.status != "active":
+        raise ConflictError(f"pair {key!r} has ended")
+    return pair
+
+
+def _member(session: Session, pair: Pair, worker_id: str) -> Person:
+    person = _person(session, worker_id)
+    if person.id not in (pair.mentee_id, pair.mentor_id):
+        raise ConflictError(f"worker {worker_id!r} is not a member of pair {pair.key!r}")
+    return person
+
+
+def _next_sequence(session: Session, pair: Pair) -> int:
+    count = session.scalar(
+        select(func.count()).select_from(MentoringSession)
+        .where(MentoringSession.pair_id == pair.id))
+    return (count or 0) + 1

@@ -1,0 +1,250 @@
+"""The store's tables: people, the mentoring domain, and the xAPI outbox.
+
+Private content (reflection text, goal wording) lives here and nowhere else. Times are stored
+in UTC and always come back timezone-aware, on SQLite as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base",
+    "Goal",
+    "MentoringSession",
+    "Outcome",
+    "OutboxStatement",
+    "Pair",
+    "Person",
+    "Programme",
+    "Reflection",
+    "UTCDateTime",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass a timezone-aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with constraint names that Alembic can rely on."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Person(Base):
+    """Someone the HRIS knows. Statements name them only by ``opaque_id``."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[str] = mapped_column(String(64), unique=True)
+    opaque_id: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class Programme(Base):
+    """A reverse-mentoring programme (a cohort or cycle)."""
+
+    __tablename__ = "programme"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class Pair(Base):
+    """An executive mentee and a junior mentor in a programme; one xAPI registration."""
+
+    __tablename__ = "pair"
+    __table_args__ = (
+        CheckConstraint("status in ('active', 'ended')", name="status"),
+        CheckConstraint("mentee_id <> mentor_id", name="two_people"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    registration: Mapped[str] = mapped_column(String(36), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    cadence: Mapped[str | None] = mapped_column(String(64))
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class MentoringSession(Base):
+    """One meeting of a pair: scheduled, then completed or cancelled."""
+
+    __tablename__ = "mentoring_session"
+    __table_args__ = (
+        CheckConstraint("status in ('scheduled', 'completed', 'cancelled')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    planned_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    planned_minutes: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attended_statement_id: Mapped[str | None] = mapped_column(String(36))
+    mentored_statement_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class Goal(Base):
+    """A goal a participant set. ``title`` is private to the pair."""
+
+    __tablename__ = "goal"
+    __table_args__ = (CheckConstraint("status in ('planned', 'achieved')", name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_session.id"))
+    title: Mapped[str] = mapped_column(Text)
+    target_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    achieved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    planned_statement_id: Mapped[str] = mapped_column(String(36))
+
+
+class Reflection(Base):
+    """A participant's reflection on a session. ``body`` never leaves the store."""
+
+    __tablename__ = "reflection"
+    __table_args__ = (
+        CheckConstraint("visibility in ('private', 'pair', 'released')", name="visibility"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("mentoring_session.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    body: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Outcome(Base):
+    """A participant's rating of progress on a competency or programme theme."""
+
+    __tablename__ = "outcome"
+    __table_args__ = (
+        CheckConstraint("scale_min < scale_max", name="scale"),
+        CheckConstraint("rating >= scale_min and rating <= scale_max", name="rating_in_scale"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_session.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    rater_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    competency: Mapped[str] = mapped_column(String(500))
+    competency_name: Mapped[str] = mapped_column(String(200))
+    rating: Mapped[float] = mapped_column(Float)
+    scale_min: Mapped[float] = mapped_column(Float)
+    scale_max: Mapped[float] = mapped_column(Float)
+    released: Mapped[bool] = mapped_column(Boolean, default=False)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxStatement(Base):
+    """A statement waiting for (or done with) delivery: the exact bytes we send, every time.
+
+    ``state`` is ``pending`` → ``delivered``, or ``dead`` (parked with the LRS's answer until
+    an operator retries it). A flusher owns a pending row while ``claimed_until`` is ahead.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint("state in ('pending', 'delivered', 'dead')", name="state"),
+        Index(
+            "ix_outbox_pending",
+            "id",
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    statement_id: Mapped[str] = mapped_column(String(36), unique=True)
+    template: Mapped[str] = mapped_column(String(64))
+    verb: Mapped[str] = mapped_column(String(255))
+    registration: Mapped[str | None] = mapped_column(String(36))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_session.id"), index=True)
+    voids_statement_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lrs_status: Mapped[int | None] = mapped_column(Integer)
+    lrs_response: Mapped[str | None] = mapped_column(Text)

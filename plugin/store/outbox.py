@@ -1,0 +1,246 @@
+"""The outbox table: enqueue in the caller's transaction, claim and settle for the flusher.
+
+Claims are one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``: on
+PostgreSQL the row locks keep two flushers apart while they claim, on SQLite the statement is
+atomic under the database's single write lock, and on both the lease (``claimed_until``) keeps
+rows owned while their request is in flight. A crashed flusher's lease simply runs out.
+
+Delivery keeps the queue's order: while an older statement waits out a backoff, newer ones
+wait behind it (a voiding statement never overtakes the statement it voids).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from plugin.store.db import Store
+from plugin.store.models import OutboxStatement
+from xapi.outbox import QueuedStatement
+from xapi.statements import BuiltStatement
+
+__all__ = ["DeadLetter", "OutboxStatus", "SqlOutbox", "enqueue"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def enqueue(
+    session: Session,
+    statement: BuiltStatement,
+    *,
+    session_id: int | None = None,
+    voids: str | None = None,
+) -> OutboxStatement:
+    """Queue a built (so already validated) statement in the caller's transaction.
+
+    Args:
+        session: the unit of work of the domain change that caused the statement.
+        statement: what :class:`xapi.statements.StatementBuilder` built.
+        session_id: the mentoring session whose record produced it (voided with it).
+        voids: for a voiding statement, the id of the statement it voids.
+    """
+    row = OutboxStatement(
+        statement_id=statement.id,
+        template=statement.template,
+        verb=statement.verb,
+        registration=statement.registration,
+        session_id=session_id,
+        voids_statement_id=voids,
+        payload=statement.payload,
+        state="pending",
+        attempts=0,
+    )
+    session.add(row)
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStatus:
+    """Counts and ages for ``mentorbridge outbox status`` (and later /metrics)."""
+
+    pending: int
+    delivered: int
+    dead: int
+    waiting: int
+    oldest_pending: datetime | None
+    next_attempt: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A parked statement and why the LRS refused it."""
+
+    row_id: int
+    statement_id: str
+    template: str
+    attempts: int
+    error: str | None
+    lrs_status: int | None
+    lrs_response: str | None
+    payload: bytes
+
+
+class SqlOutbox:
+    """The outbox on the store; satisfies :class:`xapi.outbox.OutboxStore`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- the flusher's protocol -------------------------------------------------------------
+
+    def claim(
+        self, *, owner: str, limit: int, now: datetime, lease_until: datetime
+    ) -> list[QueuedStatement]:
+        table = OutboxStatement
+        barrier = (
+            select(func.min(table.id))
+            .where(table.state == "pending", table.next_attempt_at > now)
+            .scalar_subquery()
+        )
+        candidates = (
+            select(table.id)
+            .where(
+                table.state == "pending",
+                or_(table.claimed_until.is_(None), table.claimed_until < now),
+                or_(table.next_attempt_at.is_(None), table.next_attempt_at <= now),
+                or_(barrier.is_(None), table.id < barrier),
+            )
+            .order_by(table.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(table)
+            .where(table.id.in_(candidates))
+            .values(claimed_by=owner, claimed_until=lease_until)
+            .returning(table.id, table.statement_id, table.payload, table.attempts)
+        )
+        with self.store.transaction() as session:
+            rows = session.execute(claim, execution_options={"synchronize_session": False}).all()
+        return sorted(
+            (QueuedStatement(r.id, r.statement_id, bytes(r.payload), r.attempts) for r in rows),
+            key=lambda q: q.row_id,
+        )
+
+    def renew(self, row_ids: Sequence[int], *, owner: str, lease_until: datetime) -> None:
+        self._update(row_ids, owner, claimed_until=lease_until)
+
+    def mark_delivered(self, row_ids: Sequence[int], *, owner: str, now: datetime) -> None:
+        self._update(row_ids, owner, state="delivered", delivered_at=now, claimed_by=None,
+                     claimed_until=None, next_attempt_at=None, last_error=None)
+
+    def park(
+        self, row_id: int, *, owner: str, now: datetime, error: str, status: int | None,
+        response: str | None,
+    ) -> None:
+        self._update([row_id], owner, state="dead", claimed_by=None, claimed_until=None,
+                     last_error=error, lrs_status=status, lrs_response=response,
+                     attempts=OutboxStatement.attempts + 1)
+
+    def release(
+        self, row_ids: Sequence[int], *, owner: str, retry_at: datetime, error: str | None,
+        failed: bool,
+    ) -> None:
+        values: dict[str, object] = {"claimed_by": None, "claimed_until": None,
+                                     "next_attempt_at": retry_at}
+        if failed:
+            values.update(attempts=OutboxStatement.attempts + 1, last_error=error)
+        self._update(row_ids, owner, **values)
+
+    def next_due(self) -> datetime | None:
+        table = OutboxStatement
+        lease = func.coalesce(table.claimed_until, _EPOCH)
+        retry = func.coalesce(table.next_attempt_at, _EPOCH)
+        due = case((lease > retry, table.claimed_until), else_=table.next_attempt_at)
+        with self.store.reading() as session:
+            pending, earliest = session.execute(
+                select(func.count(), func.min(due)).where(table.state == "pending")
+            ).one()
+        if not pending:
+            return None
+        return _aware(earliest) or datetime.now(UTC)
+
+    def _update(self, row_ids: Sequence[int], owner: str, **values: object) -> None:
+        if not row_ids:
+            return
+        table = OutboxStatement
+        with self.store.transaction() as session:
+            session.execute(
+                update(table)
+                .where(table.id.in_(list(row_ids)), table.claimed_by == owner)
+                .values(**values),
+                execution_options={"synchronize_session": False},
+            )
+
+    # -- operators --------------------------------------------------------------------------
+
+    def status(self, *, now: datetime) -> OutboxStatus:
+        """Counts per state, how many wait out a backoff, the oldest pending row."""
+        table = OutboxStatement
+        with self.store.reading() as session:
+            counts = dict(session.execute(
+                select(table.state, func.count()).group_by(table.state)).all())
+            waiting, oldest, next_attempt = session.execute(
+                select(
+                    func.count(table.next_attempt_at).filter(table.next_attempt_at > now),
+                    func.min(table.created_at),
+                    func.min(table.next_attempt_at).filter(table.next_attempt_at > now),
+                ).where(table.state == "pending")
+            ).one()
+            last_error = session.scalar(
+                select(table.last_error)
+                .where(table.state == "pending", table.last_error.is_not(None))
+                .order_by(table.id.desc())
+                .limit(1)
+            )
+        return OutboxStatus(
+            pending=counts.get("pending", 0),
+            delivered=counts.get("delivered", 0),
+            dead=counts.get("dead", 0),
+            waiting=waiting or 0,
+            oldest_pending=_aware(oldest),
+            next_attempt=_aware(next_attempt),
+            last_error=last_error,
+        )
+
+    def dead_letters(self, *, limit: int = 100) -> list[DeadLetter]:
+        """Parked statements, oldest first."""
+        table = OutboxStatement
+        with self.store.reading() as session:
+            rows = session.scalars(
+                select(table).where(table.state == "dead").order_by(table.id).limit(limit)
+            ).all()
+        return [
+            DeadLetter(r.id, r.statement_id, r.template, r.attempts, r.last_error, r.lrs_status,
+                       r.lrs_response, bytes(r.payload))
+            for r in rows
+        ]
+
+    def retry(self, row_ids: Sequence[int] | None = None) -> int:
+        """Put dead letters (the given ones, or all) back in the queue; returns how many."""
+        table = OutboxStatement
+        condition = table.state == "dead"
+        if row_ids is not None:
+            condition = and_(condition, table.id.in_(list(row_ids)))
+        with self.store.transaction() as session:
+            result = session.execute(
+                update(table).where(condition).values(
+                    state="pending", attempts=0, next_attempt_at=None, claimed_by=None,
+                    claimed_until=None),
+                execution_options={"synchronize_session": False},
+            )
+        return result.rowcount
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Aggregates bypass the column type on SQLite; make their results aware UTC again."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -1,0 +1,89 @@
+"""JSON Schema files shipped with Mentorbridge, and the one way to check data against them.
+
+Schemas are draft 2020-12 documents loaded with :mod:`importlib.resources`, so they work from
+a wheel as well as a checkout. Leaf schemas carry a ``description`` saying what is expected;
+:func:`problems` uses it so every error names the field, the value and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as _SchemaError
+
+__all__ = ["all_schema_names", "load", "problems", "validator"]
+
+
+def all_schema_names() -> list[str]:
+    """Every schema shipped, as names for :func:`load` (``"xapi/statement"``)."""
+    root = resources.files(__name__)
+    names: list[str] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        for child in node.iterdir():
+            if child.is_dir():
+                walk(child, f"{prefix}{child.name}/")
+            elif child.name.endswith(".schema.json"):
+                names.append(prefix + child.name.removesuffix(".schema.json"))
+
+    walk(root, "")
+    return sorted(names)
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    """Load the schema ``schemas/<name>.schema.json``."""
+    text = resources.files(__name__).joinpath(f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    """A compiled validator for the named schema (cached: compiling is the slow part)."""
+    schema = load(name)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def problems(name: str, instance: Any, *, root: str = "$") -> list[tuple[str, str]]:
+    """Check ``instance`` against the named schema.
+
+    Returns:
+        ``(path, message)`` per failing field, sorted by path; empty when valid. Paths are
+        JSONPath (``$.context.registration``) with ``$`` replaced by ``root``.
+    """
+    found = []
+    for error in validator(name).iter_errors(instance):
+        leaf = _deepest(error)
+        found.append((root + leaf.json_path[1:], _explain(leaf)))
+    return sorted(set(found))
+
+
+def _deepest(error: _SchemaError) -> _SchemaError:
+    """For ``oneOf``/``anyOf`` failures, the branch error that got furthest into the data.
+
+    A ``oneOf`` that carries its own ``description`` explains itself better than any branch.
+    """
+    while error.context and "description" not in error.schema:
+        error = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.message)))
+    return error
+
+
+def _explain(error: _SchemaError) -> str:
+    expected = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if error.validator in ("required", "additionalProperties", "unevaluatedProperties"):
+        return error.message
+    if "propertyNames" in error.absolute_schema_path:
+        return f"key {_show(error.instance)} is not valid: expected {expected or error.message}"
+    if expected:
+        return f"{_show(error.instance)} is not valid: expected {expected}"
+    return error.message
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,207 @@
+"""Statement builders: every profile template, valid by our schema, Ralph's model and the profile."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from ralph.models.xapi.base.statements import BaseXapiStatement
+
+import schemas
+from plugin.errors import StatementValidationError
+from tests.conftest import SETTINGS
+from tests.fakes import NOW
+from xapi import vocab
+from xapi.profile import check_template, load_profile, template_names
+from xapi.statements import (
+    BuiltStatement,
+    Event,
+    PairContext,
+    StatementBuilder,
+    StatementSettings,
+    format_duration,
+    format_timestamp,
+)
+
+WHEN = datetime(2026, 11, 3, 10, 2, 11, 123456, tzinfo=UTC)
+
+
+def pair_context(builder: StatementBuilder) -> PairContext:
+    return PairContext(key="pair-1", registration=builder.registration("pair-1"),
+                       programme="rm-2026", programme_name="Reverse mentoring 2026",
+                       mentee="p-mentee", mentor="p-mentor")
+
+
+def every_template(builder: StatementBuilder) -> dict[str, BuiltStatement]:
+    """One statement per template, as the recorder would build them."""
+    pair, event = pair_context(builder), Event(source="test", id="event-1")
+    attended = builder.session_attended(event, pair, session="s-1", sequence=1,
+                                        started_at=WHEN, duration=timedelta(minutes=47))
+    planned = builder.goal_planned(event, pair, goal="g-1", owner="p-mentee",
+                                   target_date=date(2026, 12, 31), session="s-1", planned_at=WHEN)
+    built = [
+        builder.session_scheduled(event, pair, session="s-1", sequence=1, planned_start=WHEN,
+                                  planned_duration=timedelta(minutes=45), scheduled_at=WHEN),
+        attended,
+        builder.session_mentored(event, pair, session="s-1", sequence=1, started_at=WHEN,
+                                 duration=timedelta(minutes=47)),
+        builder.reflection_submitted(event, pair, session="s-1", reflection="r-1",
+                                     author="p-mentor", visibility="pair", submitted_at=WHEN),
+        planned,
+        builder.goal_achieved(event, pair, goal="g-1", owner="p-mentee",
+                              planned_statement_id=planned.id, achieved_at=WHEN),
+        builder.competency_evidence(event, pair, session="s-1",
+                                    competency_id="https://hr.example.com/competencies/digital",
+                                    competency_name="Digital fluency", subject="p-mentee",
+                                    rater="p-mentor", score=(4, 1, 5),
+                                    evidence_statement_id=attended.id, rated_at=WHEN),
+        builder.voiding(event, pair, target_id=attended.id, voided_at=WHEN),
+    ]
+    return {b.template: b for b in built}
+
+
+def test_builders_cover_every_template_of_the_profile(builder: StatementBuilder) -> None:
+    assert set(every_template(builder)) == set(template_names(builder.profile))
+
+
+@pytest.mark.parametrize("template", template_names(load_profile()))
+def test_statements_are_valid_by_schema_ralph_and_their_template(
+    builder: StatementBuilder, template: str
+) -> None:
+    statement = every_template(builder)[template]
+    data = json.loads(statement.payload)
+    assert schemas.problems("xapi/statement", data) == []
+    BaseXapiStatement(**data)  # Ralph's strict xAPI 1.0.3 model raises on any departure
+    assert check_template(data, builder.profile, template) == []
+    assert statement.verb == data["verb"]["id"]
+
+
+@pytest.mark.parametrize("template", template_names(load_profile()))
+def test_statements_carry_profile_version_and_pair_registration(
+    builder: StatementBuilder, template: str
+) -> None:
+    data = json.loads(every_template(builder)[template].payload)
+    category = [a["id"] for a in data["context"]["contextActivities"]["category"]]
+    assert category == [f"{vocab.DEFAULT_PROFILE_IRI}/v{vocab.PROFILE_VERSION}"]
+    assert data["context"]["registration"] == str(builder.registration("pair-1"))
+
+
+def test_tincan_quirks_are_undone(builder: StatementBuilder) -> None:
+    data = json.loads(every_template(builder)["session-attended"].payload)
+    assert "version" not in data
+    assert data["timestamp"] == "2026-11-03T10:02:11.123Z"
+    assert data["result"]["duration"] == "PT47M"
+    achieved = json.loads(every_template(builder)["goal-achieved"].payload)
+    for value in (achieved["id"], achieved["context"]["registration"],
+                  achieved["context"]["statement"]["id"]):
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+                            value)
+
+
+@pytest.mark.parametrize(
+    ("length", "text"),
+    [(timedelta(minutes=47), "PT47M"), (timedelta(hours=1, minutes=5, seconds=30), "PT1H5M30S"),
+     (timedelta(seconds=0.5), "PT0.5S"), (timedelta(days=1, hours=2), "P1DT2H"),
+     (timedelta(0), "PT0S"), (timedelta(seconds=90.125), "PT1M30.125S")],
+)
+def test_durations_are_canonical(length: timedelta, text: str) -> None:
+    assert format_duration(length) == text
+
+
+def test_timestamps_are_utc_milliseconds_with_z() -> None:
+    from zoneinfo import ZoneInfo
+
+    local = datetime(2026, 3, 4, 11, 2, 11, 999999, tzinfo=ZoneInfo("Europe/Paris"))
+    assert format_timestamp(local) == "2026-03-04T10:02:11.999Z"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_timestamp(datetime(2026, 3, 4, 10, 0))
+
+
+def test_statement_ids_are_deterministic_per_source_event_and_role(
+    builder: StatementBuilder,
+) -> None:
+    again = StatementBuilder(SETTINGS, now=lambda: NOW)
+    first, second = every_template(builder), every_template(again)
+    assert {t: s.payload for t, s in first.items()} == {t: s.payload for t, s in second.items()}
+    pair = pair_context(builder)
+    other_event = builder.session_attended(Event(source="test", id="event-2"), pair,
+                                           session="s-1", sequence=1, started_at=WHEN,
+                                           duration=timedelta(minutes=47))
+    other_source = builder.session_attended(Event(source="calendar", id="event-1"), pair,
+                                            session="s-1", sequence=1, started_at=WHEN,
+                                            duration=timedelta(minutes=47))
+    ids = {first["session-attended"].id, first["session-mentored"].id, other_event.id,
+           other_source.id}
+    assert len(ids) == 4
+
+
+def test_people_appear_only_as_opaque_accounts(builder: StatementBuilder) -> None:
+    for statement in every_template(builder).values():
+        text = statement.payload.decode()
+        assert "mbox" not in text and "openid" not in text
+        data = json.loads(text)
+        agents = [data["actor"], data.get("context", {}).get("instructor"),
+                  *data.get("context", {}).get("team", {}).get("member", [])]
+        for agent in filter(None, agents):
+            assert set(agent) == {"objectType", "account"}
+            assert agent["account"]["homePage"] == SETTINGS.identity_home_page
+
+
+def test_activity_ids_do_not_reveal_our_keys(builder: StatementBuilder) -> None:
+    payloads = b"".join(s.payload for s in every_template(builder).values())
+    for key in (b"pair-1", b"s-1", b"g-1", b"r-1"):
+        assert key not in payloads.replace(b"rm-2026", b"")
+
+
+def test_an_invalid_statement_is_refused_with_the_field_named() -> None:
+    bad = StatementBuilder(StatementSettings(identity_home_page="id.example.com",
+                                             activity_base=SETTINGS.activity_base),
+                           now=lambda: NOW)
+    pair = pair_context(bad)
+    with pytest.raises(StatementValidationError) as caught:
+        bad.session_attended(Event(source="t", id="1"), pair, session="s", sequence=1,
+                             started_at=WHEN, duration=timedelta(minutes=30))
+    assert "statement.actor.account.homePage" in str(caught.value)
+    assert "http(s) URL" in str(caught.value)
+
+
+def test_a_timestamp_in_the_future_is_refused(builder: StatementBuilder) -> None:
+    pair = pair_context(builder)
+    with pytest.raises(StatementValidationError, match=r"statement.timestamp.*in the future"):
+        builder.session_attended(Event(source="t", id="1"), pair, session="s", sequence=1,
+                                 started_at=NOW + timedelta(hours=1),
+                                 duration=timedelta(minutes=30))
+
+
+def test_a_statement_breaking_its_template_is_refused(builder: StatementBuilder) -> None:
+    """A reflection statement that carried text would break its template's exclusion rule."""
+    data = json.loads(every_template(builder)["reflection-submitted"].payload)
+    assert check_template(data, builder.profile, "reflection-submitted") == []
+    data["result"] = {"response": "what the executive said"}
+    assert check_template(data, builder.profile, "reflection-submitted") == [
+        "$.result.response must be absent"]
+
+
+def test_the_score_must_lie_on_its_scale(builder: StatementBuilder) -> None:
+    with pytest.raises(ValueError, match="not within"):
+        builder.competency_evidence(
+            Event(source="t", id="1"), pair_context(builder), session="s-1",
+            competency_id="https://hr.example.com/c", competency_name="C", subject="p-mentee",
+            rater="p-mentee", score=(6, 1, 5),
+            evidence_statement_id="8140edef-efe3-5415-96a7-91a8d3e85623", rated_at=WHEN)
+
+
+def test_profile_rebases_onto_the_configured_iri() -> None:
+    profile = load_profile("https://xapi.acme.com/rm")
+    text = json.dumps(profile)
+    assert vocab.DEFAULT_PROFILE_IRI not in text
+    assert profile["id"] == "https://xapi.acme.com/rm"
+    acme = StatementBuilder(StatementSettings(identity_home_page="https://id.acme.com",
+                                              activity_base="https://xapi.acme.com/a",
+                                              profile_iri="https://xapi.acme.com/rm"),
+                            now=lambda: NOW)
+    data = json.loads(every_template(acme)["reflection-submitted"].payload)
+    assert data["context"]["contextActivities"]["category"][0]["id"] == "https://xapi.acme.com/rm/v1.0"
+    assert "https://xapi.acme.com/rm/extensions/visibility" in data["context"]["extensions"]

@@ -1,0 +1,498 @@
+"""Build the reverse-mentoring profile's statements with ``tincan`` and freeze their bytes.
+
+tincan 1.0.0 is used to model and serialize; its quirks are undone in :meth:`StatementBuilder._finish`:
+it writes ``version: "1.0.3"`` (we leave version out), ``+00:00`` timestamps with microseconds
+(we write UTC milliseconds with ``Z``) and padded durations (we write canonical ones). Every
+statement is validated before it leaves this module, and carries a deterministic id, so a
+replay of the same event is an exact duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from tincan import (
+    Activity,
+    ActivityDefinition,
+    Agent,
+    AgentAccount,
+    Context,
+    ContextActivities,
+    Extensions,
+    Group,
+    LanguageMap,
+    Result,
+    Score,
+    StatementRef,
+    Verb,
+)
+from tincan import Statement as TinCanStatement
+
+from xapi import vocab
+from xapi.profile import load_profile
+from xapi.validate import validate_statement
+
+__all__ = [
+    "BuiltStatement",
+    "Event",
+    "PairContext",
+    "StatementBuilder",
+    "StatementSettings",
+    "format_duration",
+    "format_timestamp",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatementSettings:
+    """What an installation configures about its statements.
+
+    Attributes:
+        identity_home_page: ``account.homePage`` for people (the company's identity system).
+        activity_base: IRI under which sessions, pairs, goals … get their activity ids.
+        profile_iri: IRI of the reverse-mentoring profile (its version goes in ``category``).
+        platform: ``context.platform``.
+        language: ``context.language`` and the language of display strings.
+        service_account: account name of Mentorbridge itself, the actor of scheduling and voiding.
+    """
+
+    identity_home_page: str
+    activity_base: str
+    profile_iri: str = vocab.DEFAULT_PROFILE_IRI
+    platform: str = "mentorbridge"
+    language: str = "en"
+    service_account: str = "mentorbridge"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """The domain event a statement records; with the role it fixes the statement id."""
+
+    source: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairContext:
+    """What every statement about a mentoring pair carries.
+
+    Attributes:
+        key: the pair's stable key in our store.
+        registration: the pair's registration UUID, shared by all its statements.
+        programme: the programme's key; ``programme_name`` its display name.
+        mentee: opaque id of the executive mentee; ``mentor`` of the junior mentor.
+    """
+
+    key: str
+    registration: uuid.UUID
+    programme: str
+    programme_name: str
+    mentee: str
+    mentor: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltStatement:
+    """A validated statement and the exact bytes that will be sent, now and on every retry."""
+
+    id: str
+    template: str
+    verb: str
+    registration: str | None
+    payload: bytes
+    data: dict[str, Any] = field(repr=False, compare=False)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """UTC, millisecond precision, ``Z``: ``2025-03-04T10:02:11.000Z``."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def format_duration(length: timedelta) -> str:
+    """Canonical ISO 8601 duration: ``PT47M``, ``PT1H5M30S``, ``PT0.5S``, ``P1DT2H``."""
+    millis = round(length.total_seconds() * 1000)
+    if millis < 0:
+        raise ValueError("durations cannot be negative")
+    days, millis = divmod(millis, 86_400_000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    seconds = f"{millis / 1000:.3f}".rstrip("0").rstrip(".")
+    clock = "".join(
+        f"{value}{unit}" for value, unit in ((hours, "H"), (minutes, "M")) if value
+    ) + (f"{seconds}S" if millis else "")
+    text = "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else "")
+    return text if text != "P" else "PT0S"
+
+
+class StatementBuilder:
+    """One method per statement template of the reverse-mentoring profile.
+
+    Args:
+        settings: the installation's statement settings.
+        now: clock used to refuse timestamps in the future (tests pass a fixed one).
+    """
+
+    def __init__(self, settings: StatementSettings, *, now: Any = None) -> None:
+        self.settings = settings
+        self.vocabulary = vocab.ProfileVocabulary(settings.profile_iri)
+        self.profile = load_profile(settings.profile_iri)
+        self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, settings.activity_base)
+        self._now = now or (lambda: datetime.now(UTC))
+
+    # -- ids and activities -----------------------------------------------------------------
+
+    def statement_id(self, event: Event, role: str) -> str:
+        """UUIDv5 of source, event id and statement role: the same event, the same id."""
+        return str(uuid.uuid5(self.namespace, f"{event.source}/{event.id}/{role}"))
+
+    def registration(self, pair_key: str) -> uuid.UUID:
+        """The registration UUID of a pair."""
+        return uuid.uuid5(self.namespace, f"pair/{pair_key}")
+
+    def activity_id(self, kind: str, key: str) -> str:
+        """Opaque activity IRI (``…/sessions/<uuid>``): keys never leak into the LRS."""
+        return f"{self.settings.activity_base}/{kind}/{uuid.uuid5(self.namespace, f'{kind}/{key}')}"
+
+    # -- templates --------------------------------------------------------------------------
+
+    def session_scheduled(
+        self,
+        event: Event,
+        pair: PairContext,
+        *,
+        session: str,
+        sequence: int,
+        planned_start: datetime,
+        planned_duration: timedelta | None,
+        scheduled_at: datetime,
+    ) -> BuiltStatement:
+        """The service records that a session of the pair was put in the calendar."""
+        extensions: dict[str, Any] = {vocab.PLANNED_START_TIME: format_timestamp(planned_start)}
+        if planned_duration is not None:
+            extensions[vocab.PLANNED_DURATION] = format_duration(planned_duration)
+        return self._finish(
+            "session-scheduled",
+            event,
+            actor=self._service(),
+            verb=vocab.SCHEDULED,
+            target=self._session(session, sequence),
+            context=self._context(pair, extensions=extensions),
+            timestamp=scheduled_at,
+        )
+
+    def session_attended(
+        self,
+        event: Event,
+        pair: PairContext,
+        *,
+        session: str,
+        sequence: int,
+        started_at: datetime,
+        duration: timedelta,
+    ) -> BuiltStatement:
+        """The executive mentee attended; the junior mentor is the context instructor."""
+        return self._finish(
+            "session-attended",
+            event,
+            actor=self._person(pair.mentee),
+            verb=vocab.ATTENDED,
+            target=self._session(session, sequence),
+            result=Result(completion=True),
+            duration=duration,
+            context=self._context(pair, instructor=self._person(pair.mentor)),
+            timestamp=started_at,
+        )
+
+    def session_mentored(
+        self,
+        event: Event,
+        pair: PairContext,
+        *,
+        session: str,
+        sequence: int,
+        started_at: datetime,
+        duration: timedelta,
+    ) -> BuiltStatement:
+        """The junior mentor led the session; the pair is the context team."""
+        return self._finish(
+            "session-mentored",
+            event,
+            actor=self._person(pair.mentor),
+            verb=vocab.MENTORED,
+            target=self._session(session, sequence),
+            result=Result(completion=True),
+            duration=duration,
+            context=self._context(pair, team=self._team(pair)),
+            timestamp=started_at,
+        )
+
+    def reflection_submitted(
+        self,
+        event: Event,
+        pair: PairContext,
+        *,
+        session: str,
+        reflection: str,
+        author: str,
+        visibility: str,
+        submitted_at: datetime,
+    ) -> BuiltStatement:
+        """A participant reflected on a session: a reference, never the text."""
+        target = self._activity(
+            self.activity_id("reflections", reflection), self.vocabulary.reflection, "Reflection"
+        )
+        return self._finish(
+            "reflection-submitted",
+            event,
+            actor=self._person(author),
+            verb=vocab.SUBMITTED,
+            target=target,
+            context=self._context(
+                pair,
+                parent=self._session_ref(session),
+                extensions={self.vocabulary.visibility: visibility},
+            ),
+            timestamp=submitted_at,
+        )
+
+    def goal_planned(
+        self,
+        event: Event,
+        pair: PairContext,
+        *,
+        goal: str,
+        owner: str,
+        target_date: date | None,
+        session: str | None,
+        planned_at: datetime,
+    ) -> BuiltStatement:
+        """A participant set a goal; its wording stays in our store."""
+        extensions = (
+            {self.vocabulary.target_date: target_date.isoformat()} if target_date else None
+        )
+        return self._finish(
+            "goal-planned",
+            event,
+            actor=self._person(owner),
+            verb=vocab.PLANNED,
+            target=self._goal(goal),
+            context=self._context(
+                pair,
+                parent=self._session_ref(session) if session else None,
+                extensions=extensions,
+            ),
+            timestamp=planned_at,
+        )
+
+    def goal_achieved(
+        self,
+        event: Event,
+        pair: PairContext,
+        *,
+        goal: str,
+        owner: str,
+        planned_statement_id: str,
+        achieved_at: datetime,
+    ) -> BuiltStatement:
+        """A participant reached a goal; ``context.statement`` points at the goal-planned one."""
+        return self._finish(
+            "goal-achieved",
+            event,
+            actor=self._person(owner),
+            verb=vocab.ACHIEVED,
+            target=self._goal(goal),
+            result=Result(success=True, completion=True),
+            context=self._context(pair, statement=planned_statement_id),
+            timestamp=achieved_at,
+        )
+
+    def competency_evidence(
+        self,
+        event: Event,
+        pair: PairContext,
+        *,
+        session: str,
+        competency_id: str,
+        competency_name: str,
+        subject: str,
+        rater: str,
+        score: tuple[float, float, float],
+        evidence_statement_id: str,
+        rated_at: datetime,
+    ) -> BuiltStatement:
+        """``subject`` progressed on a competency, as ``rater`` judged after a session.
+
+        Args:
+            score: ``(raw, min, max)`` on the rating scale.
+            evidence_statement_id: the session statement (attended or mentored) it rests on.
+        """
+        raw, low, high = score
+        if not low <= raw <= high or low == high:
+            raise ValueError(f"score {raw} is not within a {low}..{high} scale")
+        scaled = round((raw - low) / (high - low), 4)
+        instructor = self._person(pair.mentor) if subject == pair.mentee else None
+        source = "self-rating" if rater == subject else "peer-rating"
+        return self._finish(
+            "competency-evidence",
+            event,
+            actor=self._person(subject),
+            verb=vocab.PROGRESSED,
+            target=self._activity(competency_id, vocab.COMPETENCY, competency_name),
+            result=Result(score=Score(raw=raw, min=low, max=high, scaled=scaled)),
+            context=self._context(
+                pair,
+                instructor=instructor,
+                parent=self._session_ref(session),
+                statement=evidence_statement_id,
+                extensions={self.vocabulary.evidence_source: source},
+            ),
+            timestamp=rated_at,
+        )
+
+    def voiding(
+        self, event: Event, pair: PairContext, *, target_id: str, voided_at: datetime
+    ) -> BuiltStatement:
+        """Retract ``target_id``: a voided-verb statement with a StatementRef object."""
+        context = Context(registration=pair.registration, language=self.settings.language)
+        context.context_activities = ContextActivities(category=[self._version_activity()])
+        return self._finish(
+            "statement-voided",
+            event,
+            role=f"voids/{target_id}",
+            actor=self._service(),
+            verb=vocab.VOIDED,
+            target=StatementRef(id=uuid.UUID(target_id)),
+            context=context,
+            timestamp=voided_at,
+        )
+
+    # -- parts ------------------------------------------------------------------------------
+
+    def _person(self, opaque_id: str) -> Agent:
+        return Agent(
+            account=AgentAccount(home_page=self.settings.identity_home_page, name=opaque_id)
+        )
+
+    def _service(self) -> Agent:
+        return self._person(self.settings.service_account)
+
+    def _team(self, pair: PairContext) -> Group:
+        return Group(
+            account=AgentAccount(
+                home_page=f"{self.settings.activity_base}/pairs",
+                name=str(uuid.uuid5(self.namespace, f"pairs/{pair.key}")),
+            ),
+            member=[self._person(pair.mentor), self._person(pair.mentee)],
+        )
+
+    def _activity(self, iri: str, kind: str, name: str | None = None) -> Activity:
+        definition = ActivityDefinition(type=kind)
+        if name:
+            definition.name = LanguageMap({self.settings.language: name})
+        return Activity(id=iri, definition=definition)
+
+    def _session(self, session: str, sequence: int) -> Activity:
+        return self._activity(
+            self.activity_id("sessions", session),
+            vocab.MEETING,
+            f"Reverse-mentoring session {sequence}",
+        )
+
+    def _session_ref(self, session: str) -> Activity:
+        return self._activity(self.activity_id("sessions", session), vocab.MEETING)
+
+    def _goal(self, goal: str) -> Activity:
+        return self._activity(self.activity_id("goals", goal), vocab.GOAL, "Mentoring goal")
+
+    def _version_activity(self) -> Activity:
+        return Activity(id=self.vocabulary.version)
+
+    def _context(
+        self,
+        pair: PairContext,
+        *,
+        instructor: Agent | None = None,
+        team: Group | None = None,
+        parent: Activity | None = None,
+        statement: str | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> Context:
+        base = self.settings.activity_base
+        activities = ContextActivities(
+            grouping=[
+                self._activity(f"{base}/programmes/{_slug(pair.programme)}",
+                               self.vocabulary.programme, pair.programme_name),
+                self._activity(self.activity_id("pairs", pair.key), self.vocabulary.pair),
+            ],
+            category=[self._version_activity()],
+        )
+        if parent is not None:
+            activities.parent = [parent]
+        context = Context(
+            registration=pair.registration,
+            platform=self.settings.platform,
+            language=self.settings.language,
+            context_activities=activities,
+        )
+        if instructor is not None:
+            context.instructor = instructor
+        if team is not None:
+            context.team = team
+        if statement is not None:
+            context.statement = StatementRef(id=uuid.UUID(statement))
+        if extensions:
+            context.extensions = Extensions(extensions)
+        return context
+
+    def _finish(
+        self,
+        template: str,
+        event: Event,
+        *,
+        actor: Agent,
+        verb: str,
+        target: Any,
+        context: Context,
+        timestamp: datetime,
+        result: Result | None = None,
+        duration: timedelta | None = None,
+        role: str | None = None,
+    ) -> BuiltStatement:
+        statement_id = self.statement_id(event, role or template)
+        statement = TinCanStatement(
+            id=uuid.UUID(statement_id),
+            actor=actor,
+            verb=Verb(id=verb, display=LanguageMap({self.settings.language: vocab.VERB_DISPLAY[verb]})),
+            object=target,
+            context=context,
+        )
+        if result is not None:
+            statement.result = result
+        statement.version = None  # tincan defaults to 1.0.3; xAPI says leave it unset
+        data = statement.as_version("1.0.3")
+        data["timestamp"] = format_timestamp(timestamp)  # tincan writes +00:00 and microseconds
+        if duration is not None:
+            data.setdefault("result", {})["duration"] = format_duration(duration)
+        validate_statement(data, profile=self.profile, template=template, now=self._now())
+        payload = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        registration = data.get("context", {}).get("registration")
+        return BuiltStatement(
+            id=statement_id,
+            template=template,
+            verb=verb,
+            registration=registration,
+            payload=payload.encode("utf-8"),
+            data=data,
+        )
+
+
+def _slug(key: str) -> str:
+    return quote(key, safe="-._~")
