@@ -8,6 +8,8 @@ a database of its own there, dropped at the end.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -110,19 +112,31 @@ def recorder(store: Store, builder: StatementBuilder) -> Recorder:
 # -- Ralph ------------------------------------------------------------------------------------
 
 
+_RALPH_DIR = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point Ralph at a directory of ours before anything imports it: Ralph reads its settings
+    once, when ``ralph.conf`` is first imported (even by ``ralph.models``)."""
+    directory = Path(tempfile.mkdtemp(prefix="mentorbridge-ralph-"))
+    LocalLRS(directory, port=1).prepare()
+    os.environ.update(LocalLRS(directory, port=1).environment())
+    config.stash[_RALPH_DIR] = directory
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(config.stash.get(_RALPH_DIR, None) or "/nonexistent", ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def ralph_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The directory of the in-process Ralph (one per test session: Ralph reads its settings
-    once, at import)."""
-    return tmp_path_factory.mktemp("ralph")
+def ralph_dir(pytestconfig: pytest.Config) -> Path:
+    """The directory of the in-process Ralph: its credentials and statements."""
+    return pytestconfig.stash[_RALPH_DIR]
 
 
 @pytest.fixture(scope="session")
 def ralph_app(ralph_dir: Path) -> Any:
     """Ralph's ASGI app, in this process, on the file-system backend in ``ralph_dir``."""
-    lrs = LocalLRS(ralph_dir, port=1)
-    lrs.prepare()
-    os.environ.update(lrs.environment())
     from xapi.ralph_app import app
 
     return app

@@ -121,7 +121,6 @@ class FlushReport:
     requests: int = 0
     transient_failures: int = 0
     batch_size: int = 0
-    waiting: int = 0
     stopped_by: str | None = None
     errors: list[str] = field(default_factory=list)
 
@@ -177,7 +176,8 @@ class Flusher:
             max_wait: with ``wait``, give up waiting after this many seconds in total.
 
         Returns:
-            The report; ``stopped_by`` says why a flush ended early.
+            The report; ``stopped_by`` says why a flush ended before the queue was empty
+            (``max-wait``, or the name of a fatal error).
 
         Raises:
             FatalError: the LRS refused our credentials or is not an xAPI endpoint; the
@@ -195,10 +195,7 @@ class Flusher:
                 self._deliver(rows, lease_until, report)
                 continue
             due = self.store.next_due()
-            if due is None:
-                return report
-            if not wait:
-                report.stopped_by = "backoff"
+            if due is None or not wait:
                 return report
             pause = max((due - self.clock.now()).total_seconds(), 0.05)
             if max_wait is not None:
@@ -283,7 +280,6 @@ class Flusher:
         self.store.release([r.row_id for r in rows], owner=self.owner, retry_at=retry_at,
                            error=str(err), failed=True)
         report.transient_failures += 1
-        report.waiting = len(rows)
         report.errors.append(str(err))
         log.warning("LRS unavailable (%s); %d statements wait %.1fs", err, len(rows), delay)
 

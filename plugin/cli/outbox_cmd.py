@@ -52,7 +52,10 @@ def status(app: AppContext) -> None:
               help="With --wait: give up after this many seconds.")
 @pass_app
 def flush(app: AppContext, wait: bool, max_wait: float | None) -> None:
-    """Send every due statement to the LRS now (exit 1 if any is left undelivered)."""
+    """Send every due statement to the LRS now.
+
+    Exits 1 if a statement was parked as a dead letter or is left waiting to retry.
+    """
     config = app.config
     store = compose.open_store(config)
     lrs = compose.lrs_client(config)
@@ -67,10 +70,11 @@ def flush(app: AppContext, wait: bool, max_wait: float | None) -> None:
         lrs.close()
         store.dispose()
     click.echo(f"delivered {report.delivered}, parked {report.parked} as dead letters, "
-               f"{report.requests} requests; {left.pending} pending, {left.dead} dead letters")
+               f"{report.requests} requests; {left.pending} pending ({left.waiting} waiting to "
+               f"retry), {left.dead} dead letters")
     if report.errors:
         click.echo(f"last LRS error: {report.errors[-1]}", err=True)
-    if left.pending or report.parked:
+    if left.waiting or report.parked:
         raise SystemExit(1)
 
 
