@@ -45,14 +45,16 @@ def open_store(config: Config, *, migrated: bool = True) -> Store:
 def statement_builder(config: Config) -> StatementBuilder:
     """The statement builder for this installation's identity and profile settings."""
     xapi = config["xapi"]
-    return StatementBuilder(StatementSettings(
-        identity_home_page=config["identity"]["home_page"],
-        activity_base=xapi["activity_base"],
-        profile_iri=xapi["profile_iri"],
-        platform=xapi["platform"],
-        language=xapi["language"],
-        service_account=xapi["service_account"],
-    ))
+    return StatementBuilder(
+        StatementSettings(
+            identity_home_page=config["identity"]["home_page"],
+            activity_base=xapi["activity_base"],
+            profile_iri=xapi["profile_iri"],
+            platform=xapi["platform"],
+            language=xapi["language"],
+            service_account=xapi["service_account"],
+        )
+    )
 
 
 def recorder(config: Config, store: Store) -> Recorder:
@@ -115,4 +117,3 @@ def flusher(
         clock=clock,
         on_progress=on_progress,
     )
-

@@ -195,7 +195,9 @@ def load_config(
             continue
         setting = by_env.get(name)
         if setting is None:
-            raise ConfigError(f"{name} is not a Mentorbridge setting{_suggest(name, by_env)}", key=name)
+            raise ConfigError(
+                f"{name} is not a Mentorbridge setting{_suggest(name, by_env)}", key=name
+            )
         _assign(values, setting.path, _coerce(raw, setting, name))
         sources[setting.key] = name
 
@@ -233,8 +235,9 @@ def _choose_file(path: Path | str | None, environ: Mapping[str, str]) -> Path | 
         return chosen
     default = default_config_path(environ)
     if environ.get("MENTORBRIDGE_CONFIG") and not default.is_file():
-        raise ConfigError(f"MENTORBRIDGE_CONFIG names {default}, which does not exist",
-                          key="MENTORBRIDGE_CONFIG")
+        raise ConfigError(
+            f"MENTORBRIDGE_CONFIG names {default}, which does not exist", key="MENTORBRIDGE_CONFIG"
+        )
     return default if default.is_file() else None
 
 
@@ -261,8 +264,9 @@ def _find(settings: list[Setting], key: str, source: str) -> Setting:
         if setting.key == key:
             return setting
     known = {s.key: s for s in settings}
-    raise ConfigError(f"{key} (in {source}) is not a Mentorbridge setting{_suggest(key, known)}",
-                      key=key)
+    raise ConfigError(
+        f"{key} (in {source}) is not a Mentorbridge setting{_suggest(key, known)}", key=key
+    )
 
 
 def _suggest(name: str, known: Mapping[str, Any]) -> str:
@@ -295,9 +299,9 @@ def _coerce(raw: str, setting: Setting, name: str) -> Any:
             case _:
                 return raw
     except ValueError:
+        expected = setting.schema.get("description", kind)
         raise ConfigError(
-            f"{setting.key} = {raw!r} (from {name}): expected {setting.schema.get('description', kind)}",
-            key=setting.key,
+            f"{setting.key} = {raw!r} (from {name}): expected {expected}", key=setting.key
         ) from None
 
 
@@ -307,7 +311,7 @@ def _resolve_secret_files(
     for setting in settings:
         if not setting.secret:
             continue
-        file_key = setting.path[:-1] + (setting.path[-1] + "_file",)
+        file_key = (*setting.path[:-1], setting.path[-1] + "_file")
         section = values
         for part in setting.path[:-1]:
             section = section.get(part, {})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 from plugin.config import REDACTED
 
@@ -28,7 +30,16 @@ class SecretFilter(logging.Filter):
 
 
 class _StderrHandler(logging.StreamHandler):
-    """Ours, so configuring twice replaces it instead of doubling every line."""
+    """Writes to ``sys.stderr`` as it is at each record (tests and tools redirect it); ours,
+    so configuring twice replaces it instead of doubling every line."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
 
 
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
@@ -41,5 +52,5 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore"):
+    for noisy in ("httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

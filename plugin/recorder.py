@@ -22,8 +22,8 @@ from plugin.store.db import Store
 from plugin.store.models import (
     Goal,
     MentoringSession,
-    Outcome,
     OutboxStatement,
+    Outcome,
     Pair,
     Person,
     Programme,
@@ -93,16 +93,26 @@ class Recorder:
         with self.store.transaction() as session:
             if session.scalar(select(Pair.id).where(Pair.key == key)) is not None:
                 raise ConflictError(f"pair {key!r} already exists")
-            programme_row = _one(session, Programme, Programme.key == programme, "programme", programme)
+            programme_row = _one(
+                session, Programme, Programme.key == programme, "programme", programme
+            )
             mentee_row, mentor_row = _person(session, mentee), _person(session, mentor)
             if mentee_row.id == mentor_row.id:
                 raise ConflictError("a pair needs two different people as mentee and mentor")
             registration = str(self.builder.registration(key))
-            session.add(Pair(
-                key=key, programme_id=programme_row.id, mentee_id=mentee_row.id,
-                mentor_id=mentor_row.id, registration=registration, status="active",
-                started_on=started_on, cadence=cadence, themes=list(themes),
-            ))
+            session.add(
+                Pair(
+                    key=key,
+                    programme_id=programme_row.id,
+                    mentee_id=mentee_row.id,
+                    mentor_id=mentor_row.id,
+                    registration=registration,
+                    status="active",
+                    started_on=started_on,
+                    cadence=cadence,
+                    themes=list(themes),
+                )
+            )
             return registration
 
     def end_pair(self, *, key: str, ended_on: date) -> None:
@@ -128,19 +138,30 @@ class Recorder:
         """A session went into the calendar."""
         with self.store.transaction() as session:
             pair_row = _active_pair(session, pair)
-            if session.scalar(select(MentoringSession.id).where(
-                    MentoringSession.key == session_key)) is not None:
+            if (
+                session.scalar(
+                    select(MentoringSession.id).where(MentoringSession.key == session_key)
+                )
+                is not None
+            ):
                 raise ConflictError(f"session {session_key!r} is already recorded")
             row = MentoringSession(
-                key=session_key, pair_id=pair_row.id, sequence=_next_sequence(session, pair_row),
-                status="scheduled", planned_start=planned_start, planned_minutes=planned_minutes,
+                key=session_key,
+                pair_id=pair_row.id,
+                sequence=_next_sequence(session, pair_row),
+                status="scheduled",
+                planned_start=planned_start,
+                planned_minutes=planned_minutes,
                 themes=[],
             )
             session.add(row)
             session.flush()
             built = self.builder.session_scheduled(
-                event, self._pair_context(session, pair_row), session=session_key,
-                sequence=row.sequence, planned_start=planned_start,
+                event,
+                self._pair_context(session, pair_row),
+                session=session_key,
+                sequence=row.sequence,
+                planned_start=planned_start,
                 planned_duration=timedelta(minutes=planned_minutes) if planned_minutes else None,
                 scheduled_at=scheduled_at,
             )
@@ -159,12 +180,17 @@ class Recorder:
         """Both members attended: the mentee's ``attended`` and the mentor's ``mentored``."""
         with self.store.transaction() as session:
             pair_row = _active_pair(session, pair)
-            row = session.scalar(select(MentoringSession).where(
-                MentoringSession.key == session_key))
+            row = session.scalar(
+                select(MentoringSession).where(MentoringSession.key == session_key)
+            )
             if row is None:
-                row = MentoringSession(key=session_key, pair_id=pair_row.id,
-                                       sequence=_next_sequence(session, pair_row),
-                                       status="scheduled", themes=[])
+                row = MentoringSession(
+                    key=session_key,
+                    pair_id=pair_row.id,
+                    sequence=_next_sequence(session, pair_row),
+                    status="scheduled",
+                    themes=[],
+                )
                 session.add(row)
             elif row.pair_id != pair_row.id:
                 raise ConflictError(f"session {session_key!r} belongs to another pair")
@@ -176,34 +202,54 @@ class Recorder:
             session.flush()
             context = self._pair_context(session, pair_row)
             attended = self.builder.session_attended(
-                event, context, session=session_key, sequence=row.sequence,
-                started_at=started_at, duration=duration)
+                event,
+                context,
+                session=session_key,
+                sequence=row.sequence,
+                started_at=started_at,
+                duration=duration,
+            )
             mentored = self.builder.session_mentored(
-                event, context, session=session_key, sequence=row.sequence,
-                started_at=started_at, duration=duration)
+                event,
+                context,
+                session=session_key,
+                sequence=row.sequence,
+                started_at=started_at,
+                duration=duration,
+            )
             row.attended_statement_id, row.mentored_statement_id = attended.id, mentored.id
             return _queue(session, [attended, mentored], session_id=row.id)
 
     def cancel_session(self, event: Event, *, session_key: str, cancelled_at: datetime) -> Recorded:
         """Retract a session: void every statement its record produced."""
         with self.store.transaction() as session:
-            row = _one(session, MentoringSession, MentoringSession.key == session_key,
-                       "session", session_key)
+            row = _one(
+                session,
+                MentoringSession,
+                MentoringSession.key == session_key,
+                "session",
+                session_key,
+            )
             if row.status == "cancelled":
                 raise ConflictError(f"session {session_key!r} is already cancelled")
             row.status = "cancelled"
             voided = select(OutboxStatement.voids_statement_id).where(
-                OutboxStatement.voids_statement_id.is_not(None))
+                OutboxStatement.voids_statement_id.is_not(None)
+            )
             targets = session.scalars(
                 select(OutboxStatement.statement_id)
-                .where(OutboxStatement.session_id == row.id,
-                       OutboxStatement.voids_statement_id.is_(None),
-                       OutboxStatement.statement_id.not_in(voided))
+                .where(
+                    OutboxStatement.session_id == row.id,
+                    OutboxStatement.voids_statement_id.is_(None),
+                    OutboxStatement.statement_id.not_in(voided),
+                )
                 .order_by(OutboxStatement.id)
             ).all()
             context = self._pair_context(session, session.get(Pair, row.pair_id))
-            built = [self.builder.voiding(event, context, target_id=target, voided_at=cancelled_at)
-                     for target in targets]
+            built = [
+                self.builder.voiding(event, context, target_id=target, voided_at=cancelled_at)
+                for target in targets
+            ]
             for statement, target in zip(built, targets, strict=True):
                 enqueue(session, statement, session_id=row.id, voids=target)
             return Recorded(tuple(s.id for s in built))
@@ -223,18 +269,36 @@ class Recorder:
     ) -> Recorded:
         """Keep a reflection's text here; the LRS gets only a reference to it."""
         with self.store.transaction() as session:
-            row = _one(session, MentoringSession, MentoringSession.key == session_key,
-                       "session", session_key)
+            row = _one(
+                session,
+                MentoringSession,
+                MentoringSession.key == session_key,
+                "session",
+                session_key,
+            )
             if row.status == "cancelled":
                 raise ConflictError(f"session {session_key!r} was cancelled")
             pair_row = session.get(Pair, row.pair_id)
             author_row = _member(session, pair_row, author)
-            session.add(Reflection(key=reflection_key, session_id=row.id, author_id=author_row.id,
-                                   body=text, visibility=visibility, submitted_at=submitted_at))
+            session.add(
+                Reflection(
+                    key=reflection_key,
+                    session_id=row.id,
+                    author_id=author_row.id,
+                    body=text,
+                    visibility=visibility,
+                    submitted_at=submitted_at,
+                )
+            )
             built = self.builder.reflection_submitted(
-                event, self._pair_context(session, pair_row), session=session_key,
-                reflection=reflection_key, author=author_row.opaque_id, visibility=visibility,
-                submitted_at=submitted_at)
+                event,
+                self._pair_context(session, pair_row),
+                session=session_key,
+                reflection=reflection_key,
+                author=author_row.opaque_id,
+                visibility=visibility,
+                submitted_at=submitted_at,
+            )
             return _queue(session, [built], session_id=row.id)
 
     def set_goal(
@@ -255,17 +319,35 @@ class Recorder:
             owner_row = _member(session, pair_row, owner)
             session_row = None
             if session_key is not None:
-                session_row = _one(session, MentoringSession,
-                                   MentoringSession.key == session_key, "session", session_key)
+                session_row = _one(
+                    session,
+                    MentoringSession,
+                    MentoringSession.key == session_key,
+                    "session",
+                    session_key,
+                )
             built = self.builder.goal_planned(
-                event, self._pair_context(session, pair_row), goal=goal_key,
-                owner=owner_row.opaque_id, target_date=target_date, session=session_key,
-                planned_at=set_at)
-            session.add(Goal(
-                key=goal_key, pair_id=pair_row.id, owner_id=owner_row.id,
-                session_id=session_row.id if session_row else None, title=title,
-                target_date=target_date, status="planned", planned_at=set_at,
-                planned_statement_id=built.id))
+                event,
+                self._pair_context(session, pair_row),
+                goal=goal_key,
+                owner=owner_row.opaque_id,
+                target_date=target_date,
+                session=session_key,
+                planned_at=set_at,
+            )
+            session.add(
+                Goal(
+                    key=goal_key,
+                    pair_id=pair_row.id,
+                    owner_id=owner_row.id,
+                    session_id=session_row.id if session_row else None,
+                    title=title,
+                    target_date=target_date,
+                    status="planned",
+                    planned_at=set_at,
+                    planned_statement_id=built.id,
+                )
+            )
             return _queue(session, [built], session_id=session_row.id if session_row else None)
 
     def achieve_goal(self, event: Event, *, goal_key: str, achieved_at: datetime) -> Recorded:
@@ -278,9 +360,13 @@ class Recorder:
             pair_row = session.get(Pair, goal.pair_id)
             owner = session.get(Person, goal.owner_id)
             built = self.builder.goal_achieved(
-                event, self._pair_context(session, pair_row), goal=goal_key,
-                owner=owner.opaque_id, planned_statement_id=goal.planned_statement_id,
-                achieved_at=achieved_at)
+                event,
+                self._pair_context(session, pair_row),
+                goal=goal_key,
+                owner=owner.opaque_id,
+                planned_statement_id=goal.planned_statement_id,
+                achieved_at=achieved_at,
+            )
             return _queue(session, [built], session_id=goal.session_id)
 
     def rate_outcome(
@@ -300,27 +386,57 @@ class Recorder:
     ) -> Recorded:
         """Record a rating; only a released one becomes competency evidence in the LRS."""
         with self.store.transaction() as session:
-            row = _one(session, MentoringSession, MentoringSession.key == session_key,
-                       "session", session_key)
+            row = _one(
+                session,
+                MentoringSession,
+                MentoringSession.key == session_key,
+                "session",
+                session_key,
+            )
             if row.status != "completed":
                 raise ConflictError(
-                    f"session {session_key!r} is {row.status}; outcomes rest on a completed one")
+                    f"session {session_key!r} is {row.status}; outcomes rest on a completed one"
+                )
             pair_row = session.get(Pair, row.pair_id)
-            subject_row, rater_row = _member(session, pair_row, subject), _member(session, pair_row, rater)
-            session.add(Outcome(
-                key=outcome_key, pair_id=pair_row.id, session_id=row.id,
-                subject_id=subject_row.id, rater_id=rater_row.id, competency=competency,
-                competency_name=competency_name, rating=rating, scale_min=scale[0],
-                scale_max=scale[1], released=released, rated_at=rated_at))
+            subject_row, rater_row = (
+                _member(session, pair_row, subject),
+                _member(session, pair_row, rater),
+            )
+            session.add(
+                Outcome(
+                    key=outcome_key,
+                    pair_id=pair_row.id,
+                    session_id=row.id,
+                    subject_id=subject_row.id,
+                    rater_id=rater_row.id,
+                    competency=competency,
+                    competency_name=competency_name,
+                    rating=rating,
+                    scale_min=scale[0],
+                    scale_max=scale[1],
+                    released=released,
+                    rated_at=rated_at,
+                )
+            )
             if not released:
                 return Recorded(())
-            evidence = (row.attended_statement_id if subject_row.id == pair_row.mentee_id
-                        else row.mentored_statement_id)
+            evidence = (
+                row.attended_statement_id
+                if subject_row.id == pair_row.mentee_id
+                else row.mentored_statement_id
+            )
             built = self.builder.competency_evidence(
-                event, self._pair_context(session, pair_row), session=session_key,
-                competency_id=competency, competency_name=competency_name,
-                subject=subject_row.opaque_id, rater=rater_row.opaque_id,
-                score=(rating, *scale), evidence_statement_id=evidence, rated_at=rated_at)
+                event,
+                self._pair_context(session, pair_row),
+                session=session_key,
+                competency_id=competency,
+                competency_name=competency_name,
+                subject=subject_row.opaque_id,
+                rater=rater_row.opaque_id,
+                score=(rating, *scale),
+                evidence_statement_id=evidence,
+                rated_at=rated_at,
+            )
             return _queue(session, [built], session_id=row.id)
 
     # -- helpers ----------------------------------------------------------------------------
@@ -354,7 +470,8 @@ def _person(session: Session, worker_id: str) -> Person:
     person = session.scalar(select(Person).where(Person.worker_id == worker_id))
     if person is None:
         raise UnknownReferenceError(
-            f"worker {worker_id!r} is not known: the HRIS mirror has no such worker yet")
+            f"worker {worker_id!r} is not known: the HRIS mirror has no such worker yet"
+        )
     return person
 
 
@@ -374,6 +491,8 @@ def _member(session: Session, pair: Pair, worker_id: str) -> Person:
 
 def _next_sequence(session: Session, pair: Pair) -> int:
     count = session.scalar(
-        select(func.count()).select_from(MentoringSession)
-        .where(MentoringSession.pair_id == pair.id))
+        select(func.count())
+        .select_from(MentoringSession)
+        .where(MentoringSession.pair_id == pair.id)
+    )
     return (count or 0) + 1

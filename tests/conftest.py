@@ -51,9 +51,10 @@ def pg_database_url() -> Iterator[str]:
     store.dispose()
     yield url
     with admin.connect() as connection:
-        connection.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
-        ), {"name": name})
+        connection.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+            {"name": name},
+        )
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -102,10 +103,12 @@ def recorder(store: Store, builder: StatementBuilder) -> Recorder:
     for worker in ("EXEC-1", "JUN-1", "EXEC-2", "JUN-2"):
         rec.register_person(worker)
     started = datetime(2026, 9, 1, tzinfo=UTC).date()
-    rec.create_pair(key="pair-1", programme="rm-test", mentee="EXEC-1", mentor="JUN-1",
-                    started_on=started)
-    rec.create_pair(key="pair-2", programme="rm-test", mentee="EXEC-2", mentor="JUN-2",
-                    started_on=started)
+    rec.create_pair(
+        key="pair-1", programme="rm-test", mentee="EXEC-1", mentor="JUN-1", started_on=started
+    )
+    rec.create_pair(
+        key="pair-2", programme="rm-test", mentee="EXEC-2", mentor="JUN-2", started_on=started
+    )
     return rec
 
 

@@ -67,13 +67,18 @@ class ScriptedLRS:
         return response
 
     def client(self, endpoint: str = "https://lrs.example.com/xapi/") -> LRSClient:
-        return LRSClient(endpoint, transport=httpx.MockTransport(self.handle),
-                         connect_timeout=1, read_timeout=1)
+        return LRSClient(
+            endpoint, transport=httpx.MockTransport(self.handle), connect_timeout=1, read_timeout=1
+        )
 
     def accepted_ids(self) -> list[str]:
         """Ids of every statement in a POST that was answered 200 or 204."""
-        return [s["id"] for post, status in zip(self.posts, self.statuses, strict=True)
-                if status in (200, 204) for s in post]
+        return [
+            s["id"]
+            for post, status in zip(self.posts, self.statuses, strict=True)
+            if status in (200, 204)
+            for s in post
+        ]
 
 
 def ids(statements: Iterable[dict[str, Any]]) -> list[str]:
@@ -149,8 +154,13 @@ class RecordingLRS:
         if self.upstream is None:
             return 200, json.dumps([s["id"] for s in json.loads(body)]).encode()
         forwarded = httpx.post(
-            self.upstream + "statements", content=body, timeout=30,
-            headers={k: v for k, v in request.headers.items()
-                     if k.lower() in ("authorization", "content-type",
-                                      "x-experience-api-version")})
+            self.upstream + "statements",
+            content=body,
+            timeout=30,
+            headers={
+                k: v
+                for k, v in request.headers.items()
+                if k.lower() in ("authorization", "content-type", "x-experience-api-version")
+            },
+        )
         return forwarded.status_code, forwarded.content

@@ -96,8 +96,10 @@ class LocalLRS:
         bcrypt = _require_lrs_extra()
         password = self.password_file.read_text("utf-8").strip().encode()
         entry = {
-            "agent": {"objectType": "Agent",
-                      "account": {"homePage": "http://127.0.0.1", "name": USERNAME}},
+            "agent": {
+                "objectType": "Agent",
+                "account": {"homePage": "http://127.0.0.1", "name": USERNAME},
+            },
             "scopes": ["all"],
             "hash": bcrypt.hashpw(password, bcrypt.gensalt(rounds=4)).decode(),
             "username": USERNAME,
@@ -119,8 +121,19 @@ class LocalLRS:
         self.prepare()
         log = (self.directory / "server.log").open("ab")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "xapi.ralph_app:app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "xapi.ralph_app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             env={**os.environ, **self.environment()},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -131,7 +144,8 @@ class LocalLRS:
             if self._process.poll() is not None:
                 raise LocalLRSError(
                     f"the local LRS exited with status {self._process.returncode}; see "
-                    f"{self.directory / 'server.log'}")
+                    f"{self.directory / 'server.log'}"
+                )
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/__heartbeat__", timeout=1).is_success:
                     return

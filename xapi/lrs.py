@@ -185,8 +185,7 @@ class LRSClient:
         params: dict[str, str] = {}
         if agent is not None:
             params["agent"] = json.dumps(agent, separators=(",", ":"), sort_keys=True)
-        for name, value in (("verb", verb), ("activity", activity),
-                            ("registration", registration)):
+        for name, value in (("verb", verb), ("activity", activity), ("registration", registration)):
             if value is not None:
                 params[name] = value
         for name, moment in (("since", since), ("until", until)):
@@ -194,8 +193,11 @@ class LRSClient:
                 params[name] = format_timestamp(moment)
         if limit is not None:
             params["limit"] = str(limit)
-        for name, flag in (("ascending", ascending), ("related_activities", related_activities),
-                           ("related_agents", related_agents)):
+        for name, flag in (
+            ("ascending", ascending),
+            ("related_activities", related_activities),
+            ("related_agents", related_agents),
+        ):
             if flag is not None:
                 params[name] = "true" if flag else "false"
         url: str | None = self.endpoint + "statements"
@@ -260,6 +262,8 @@ class LRSClient:
         try:
             return self._client.request(method, url, headers=headers, **kwargs)
         except httpx.TimeoutException as err:
-            raise LRSUnavailableError(f"the LRS did not answer in time ({type(err).__name__})") from err
+            raise LRSUnavailableError(
+                f"the LRS did not answer in time ({type(err).__name__})"
+            ) from err
         except httpx.TransportError as err:
             raise LRSUnavailableError(f"cannot reach the LRS at {self.endpoint}: {err}") from err

@@ -68,14 +68,25 @@ class OutboxStore(Protocol):
         ...
 
     def park(
-        self, row_id: int, *, owner: str, now: datetime, error: str, status: int | None,
+        self,
+        row_id: int,
+        *,
+        owner: str,
+        now: datetime,
+        error: str,
+        status: int | None,
         response: str | None,
     ) -> None:
         """Set a row aside as a dead letter with the LRS's answer."""
         ...
 
     def release(
-        self, row_ids: Sequence[int], *, owner: str, retry_at: datetime, error: str | None,
+        self,
+        row_ids: Sequence[int],
+        *,
+        owner: str,
+        retry_at: datetime,
+        error: str | None,
         failed: bool,
     ) -> None:
         """Give rows back; ``failed`` counts an attempt and records ``error``."""
@@ -162,8 +173,9 @@ class Flusher:
     ) -> None:
         self.store = store
         self.lrs = lrs
-        self.settings = _Settings(batch_size, timedelta(seconds=lease_seconds), backoff_base,
-                                  backoff_cap)
+        self.settings = _Settings(
+            batch_size, timedelta(seconds=lease_seconds), backoff_base, backoff_cap
+        )
         self.clock = clock or SystemClock()
         self.owner = owner or f"flusher-{uuid.uuid4()}"
         self.on_progress = on_progress
@@ -206,8 +218,9 @@ class Flusher:
                 pause = min(pause, left)
             self.clock.sleep(pause)
 
-    def _deliver(self, rows: list[QueuedStatement], lease_until: datetime,
-                 report: FlushReport) -> None:
+    def _deliver(
+        self, rows: list[QueuedStatement], lease_until: datetime, report: FlushReport
+    ) -> None:
         chunks: deque[list[QueuedStatement]] = deque([rows])
         while chunks:
             chunk = chunks.popleft()
@@ -226,8 +239,11 @@ class Flusher:
                 else:
                     self.settings.batch_size = max(1, len(chunk) // 2)
                     report.batch_size = self.settings.batch_size
-                    log.warning("LRS refused a %d-statement body as too large; batches of %d now",
-                                len(chunk), self.settings.batch_size)
+                    log.warning(
+                        "LRS refused a %d-statement body as too large; batches of %d now",
+                        len(chunk),
+                        self.settings.batch_size,
+                    )
                     chunks.extendleft(reversed(_halves(chunk)))
             except LRSUnavailableError as err:
                 left = [r for c in (chunk, *chunks) for r in c]
@@ -235,14 +251,20 @@ class Flusher:
                 return
             except FatalError as err:
                 left = [r for c in (chunk, *chunks) for r in c]
-                self.store.release([r.row_id for r in left], owner=self.owner,
-                                   retry_at=self.clock.now(), error=None, failed=False)
+                self.store.release(
+                    [r.row_id for r in left],
+                    owner=self.owner,
+                    retry_at=self.clock.now(),
+                    error=None,
+                    failed=False,
+                )
                 report.stopped_by = type(err).__name__
                 report.errors.append(str(err))
                 raise
             else:
-                self.store.mark_delivered([r.row_id for r in chunk], owner=self.owner,
-                                          now=self.clock.now())
+                self.store.mark_delivered(
+                    [r.row_id for r in chunk], owner=self.owner, now=self.clock.now()
+                )
                 report.delivered += len(chunk)
             finally:
                 if self.on_progress is not None:
@@ -257,8 +279,12 @@ class Flusher:
         self.store.renew([r.row_id for r in rows], owner=self.owner, lease_until=lease_until)
         return lease_until
 
-    def _park(self, row: QueuedStatement, err: LRSRejectedError | LRSPayloadTooLargeError,
-              report: FlushReport) -> None:
+    def _park(
+        self,
+        row: QueuedStatement,
+        err: LRSRejectedError | LRSPayloadTooLargeError,
+        report: FlushReport,
+    ) -> None:
         response = err.response
         self.store.park(
             row.row_id,
@@ -271,14 +297,24 @@ class Flusher:
         report.parked += 1
         log.warning("parked statement %s as a dead letter: %s", row.statement_id, err)
 
-    def _back_off(self, rows: list[QueuedStatement], err: LRSUnavailableError,
-                  report: FlushReport) -> None:
+    def _back_off(
+        self, rows: list[QueuedStatement], err: LRSUnavailableError, report: FlushReport
+    ) -> None:
         attempt = max(r.attempts for r in rows) + 1
-        delay = backoff_delay(attempt, base=self.settings.backoff_base,
-                              cap=self.settings.backoff_cap, retry_after=err.retry_after)
+        delay = backoff_delay(
+            attempt,
+            base=self.settings.backoff_base,
+            cap=self.settings.backoff_cap,
+            retry_after=err.retry_after,
+        )
         retry_at = self.clock.now() + timedelta(seconds=delay)
-        self.store.release([r.row_id for r in rows], owner=self.owner, retry_at=retry_at,
-                           error=str(err), failed=True)
+        self.store.release(
+            [r.row_id for r in rows],
+            owner=self.owner,
+            retry_at=retry_at,
+            error=str(err),
+            failed=True,
+        )
         report.transient_failures += 1
         report.errors.append(str(err))
         log.warning("LRS unavailable (%s); %d statements wait %.1fs", err, len(rows), delay)

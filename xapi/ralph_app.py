@@ -1,4 +1,4 @@
-"""Ralph's LRS API on its file-system backend, with two bugs of Ralph 4.2–5.1 fixed.
+"""Ralph's LRS API on its file-system backend, with two bugs of Ralph 4.2 to 5.1 fixed.
 
 Import this module instead of ``ralph.api``: the fixes must be in place before Ralph builds its
 backend, and Ralph reads its settings (``RALPH_*`` variables) at import, so set those first

@@ -1,8 +1,8 @@
 """Build the reverse-mentoring profile's statements with ``tincan`` and freeze their bytes.
 
-tincan 1.0.0 is used to model and serialize; its quirks are undone in :meth:`StatementBuilder._finish`:
-it writes ``version: "1.0.3"`` (we leave version out), ``+00:00`` timestamps with microseconds
-(we write UTC milliseconds with ``Z``) and padded durations (we write canonical ones). Every
+tincan 1.0.0 models and serializes; :meth:`StatementBuilder._finish` undoes its quirks. It
+writes ``version: "1.0.3"`` (we leave version out), ``+00:00`` timestamps with microseconds (we
+write UTC milliseconds with ``Z``) and padded durations (we write canonical ones). Every
 statement is validated before it leaves this module, and carries a deterministic id, so a
 replay of the same event is an exact duplicate.
 """
@@ -125,9 +125,9 @@ def format_duration(length: timedelta) -> str:
     hours, millis = divmod(millis, 3_600_000)
     minutes, millis = divmod(millis, 60_000)
     seconds = f"{millis / 1000:.3f}".rstrip("0").rstrip(".")
-    clock = "".join(
-        f"{value}{unit}" for value, unit in ((hours, "H"), (minutes, "M")) if value
-    ) + (f"{seconds}S" if millis else "")
+    clock = "".join(f"{value}{unit}" for value, unit in ((hours, "H"), (minutes, "M")) if value) + (
+        f"{seconds}S" if millis else ""
+    )
     text = "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else "")
     return text if text != "P" else "PT0S"
 
@@ -275,9 +275,7 @@ class StatementBuilder:
         planned_at: datetime,
     ) -> BuiltStatement:
         """A participant set a goal; its wording stays in our store."""
-        extensions = (
-            {self.vocabulary.target_date: target_date.isoformat()} if target_date else None
-        )
+        extensions = {self.vocabulary.target_date: target_date.isoformat()} if target_date else None
         return self._finish(
             "goal-planned",
             event,
@@ -428,8 +426,11 @@ class StatementBuilder:
         base = self.settings.activity_base
         activities = ContextActivities(
             grouping=[
-                self._activity(f"{base}/programmes/{_slug(pair.programme)}",
-                               self.vocabulary.programme, pair.programme_name),
+                self._activity(
+                    f"{base}/programmes/{_slug(pair.programme)}",
+                    self.vocabulary.programme,
+                    pair.programme_name,
+                ),
                 self._activity(self.activity_id("pairs", pair.key), self.vocabulary.pair),
             ],
             category=[self._version_activity()],
@@ -470,7 +471,9 @@ class StatementBuilder:
         statement = TinCanStatement(
             id=uuid.UUID(statement_id),
             actor=actor,
-            verb=Verb(id=verb, display=LanguageMap({self.settings.language: vocab.VERB_DISPLAY[verb]})),
+            verb=Verb(
+                id=verb, display=LanguageMap({self.settings.language: vocab.VERB_DISPLAY[verb]})
+            ),
             object=target,
             context=context,
         )

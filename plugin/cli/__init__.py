@@ -67,9 +67,17 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 def _register() -> None:
-    from plugin.cli import config_cmd, db_cmd, demo_cmd, lrs_cmd, outbox_cmd, xapi_cmd
+    from plugin.cli import (
+        config_cmd,
+        db_cmd,
+        demo_cmd,
+        lrs_cmd,
+        outbox_cmd,
+        worker_cmd,
+        xapi_cmd,
+    )
 
-    for module in (config_cmd, db_cmd, demo_cmd, lrs_cmd, outbox_cmd, xapi_cmd):
+    for module in (config_cmd, db_cmd, demo_cmd, lrs_cmd, outbox_cmd, worker_cmd, xapi_cmd):
         cli.add_command(module.command)
 
 

@@ -71,6 +71,6 @@ def reference_markdown() -> str:
             default = f"`{json.dumps(schema['default'])}`"
         else:
             default = "*(unset)*"
-        expected = schema.get("description", "").replace("|", "\\|")
+        expected = schema.get("description", "").replace("|", "\\|").replace("<", "&lt;")
         lines.append(f"| `{setting.key}` | `{env_name(setting)}` | {default} | {expected} |")
     return "\n".join(lines)

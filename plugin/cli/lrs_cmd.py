@@ -12,8 +12,12 @@ from xapi.localrs import LocalLRS
 
 @click.command("lrs")
 @click.option("--port", type=click.IntRange(1, 65535), default=8100, show_default=True)
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="Where it keeps statements and credentials [default: <data_dir>/lrs].")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where it keeps statements and credentials [default: <data_dir>/lrs].",
+)
 @pass_app
 def command(app: AppContext, port: int, directory: Path | None) -> None:
     """Run a local LRS (Ralph) on 127.0.0.1 for trials. NOT a production LRS."""

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from plugin import compose
 from plugin.cli import AppContext, pass_app
@@ -26,30 +25,36 @@ def command() -> None:
 @pass_app
 def status(app: AppContext) -> None:
     """Counts per state, backoff and the oldest waiting statement."""
-    store = compose.open_store(app.config)
-    try:
-        now = datetime.now(UTC)
+    now = datetime.now(UTC)
+    with compose.open_store(app.config) as store:
         state = SqlOutbox(store).status(now=now)
-    finally:
-        store.dispose()
     click.echo(f"pending:      {state.pending}")
     if state.waiting:
-        click.echo(f"  backing off: {state.waiting} (next attempt {state.next_attempt:%Y-%m-%d %H:%M:%S}Z)")
+        click.echo(
+            f"  backing off: {state.waiting} (next attempt {state.next_attempt:%Y-%m-%d %H:%M:%S}Z)"
+        )
     if state.oldest_pending:
         age = (now - state.oldest_pending).total_seconds()
         click.echo(f"  oldest:      {age:.0f}s old")
     if state.last_error:
         click.echo(f"  last error:  {state.last_error}")
     click.echo(f"delivered:    {state.delivered}")
-    click.echo(f"dead letters: {state.dead}" + ("  (see `mentorbridge outbox dead-letters`)"
-                                                  if state.dead else ""))
+    click.echo(
+        f"dead letters: {state.dead}"
+        + ("  (see `mentorbridge outbox dead-letters`)" if state.dead else "")
+    )
 
 
 @command.command("flush")
-@click.option("--wait", is_flag=True,
-              help="Keep retrying through LRS outages until the queue is empty.")
-@click.option("--max-wait", type=click.FloatRange(min=0), default=None,
-              help="With --wait: give up after this many seconds.")
+@click.option(
+    "--wait", is_flag=True, help="Keep retrying through LRS outages until the queue is empty."
+)
+@click.option(
+    "--max-wait",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="With --wait: give up after this many seconds.",
+)
 @pass_app
 def flush(app: AppContext, wait: bool, max_wait: float | None) -> None:
     """Send every due statement to the LRS now.
@@ -57,21 +62,19 @@ def flush(app: AppContext, wait: bool, max_wait: float | None) -> None:
     Exits 1 if a statement was parked as a dead letter or is left waiting to retry.
     """
     config = app.config
-    store = compose.open_store(config)
-    lrs = compose.lrs_client(config)
-    outbox = SqlOutbox(store)
-    try:
+    with compose.lrs_client(config) as lrs, compose.open_store(config) as store:
+        outbox = SqlOutbox(store)
         total = outbox.status(now=datetime.now(UTC)).pending
         with _progress(total) as on_progress:
             report = compose.flusher(config, store, lrs, on_progress=on_progress).flush(
-                wait=wait or max_wait is not None, max_wait=max_wait)
+                wait=wait or max_wait is not None, max_wait=max_wait
+            )
         left = outbox.status(now=datetime.now(UTC))
-    finally:
-        lrs.close()
-        store.dispose()
-    click.echo(f"delivered {report.delivered}, parked {report.parked} as dead letters, "
-               f"{report.requests} requests; {left.pending} pending ({left.waiting} waiting to "
-               f"retry), {left.dead} dead letters")
+    click.echo(
+        f"delivered {report.delivered}, parked {report.parked} as dead letters, "
+        f"{report.requests} requests; {left.pending} pending ({left.waiting} waiting to "
+        f"retry), {left.dead} dead letters"
+    )
     if report.errors:
         click.echo(f"last LRS error: {report.errors[-1]}", err=True)
     if left.waiting or report.parked:
@@ -82,8 +85,13 @@ def flush(app: AppContext, wait: bool, max_wait: float | None) -> None:
 def _progress(total: int) -> Iterator[Callable[[FlushReport], None]]:
     """A progress bar on stderr for long flushes; yields the flusher's progress callback."""
     progress = Progress(
-        TextColumn("flushing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True, disable=total < 1000,
+        TextColumn("flushing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=total < 1000,
     )
     with progress:
         task = progress.add_task("flush", total=total)
@@ -96,11 +104,8 @@ def _progress(total: int) -> Iterator[Callable[[FlushReport], None]]:
 @pass_app
 def dead_letters(app: AppContext, row_id: int | None, limit: int) -> None:
     """List statements the LRS refused, with its answer."""
-    store = compose.open_store(app.config)
-    try:
+    with compose.open_store(app.config) as store:
         letters = SqlOutbox(store).dead_letters(limit=10_000 if row_id else limit)
-    finally:
-        store.dispose()
     if row_id is not None:
         letter = next((d for d in letters if d.row_id == row_id), None)
         if letter is None:
@@ -113,27 +118,27 @@ def dead_letters(app: AppContext, row_id: int | None, limit: int) -> None:
     if not letters:
         click.echo("no dead letters")
         return
-    table = Table("id", "statement", "template", "LRS status", "error")
+    click.echo("id\tstatement\ttemplate\tLRS status\terror")
     for letter in letters:
-        table.add_row(str(letter.row_id), letter.statement_id, letter.template,
-                      str(letter.lrs_status or "-"), (letter.error or "")[:80])
-    Console().print(table)
+        click.echo(
+            f"{letter.row_id}\t{letter.statement_id}\t{letter.template}\t"
+            f"{letter.lrs_status or '-'}\t{(letter.error or '')[:100]}"
+        )
     click.echo("retry with `mentorbridge outbox retry --id ID` (or --all) once the cause is fixed")
 
 
 @command.command("retry")
-@click.option("--id", "row_ids", type=int, multiple=True, help="A dead letter to retry (repeatable).")
+@click.option(
+    "--id", "row_ids", type=int, multiple=True, help="A dead letter to retry (repeatable)."
+)
 @click.option("--all", "retry_all", is_flag=True, help="Retry every dead letter.")
 @pass_app
 def retry(app: AppContext, row_ids: tuple[int, ...], retry_all: bool) -> None:
     """Put dead letters back in the queue (they are sent on the next flush)."""
     if bool(row_ids) == retry_all:
         raise click.UsageError("give --id ID (repeatable) or --all")
-    store = compose.open_store(app.config)
-    try:
+    with compose.open_store(app.config) as store:
         count = SqlOutbox(store).retry(None if retry_all else list(row_ids))
-    finally:
-        store.dispose()
     click.echo(f"{count} dead letter(s) queued again")
     if row_ids and count < len(row_ids):
         raise SystemExit(1)

@@ -19,5 +19,6 @@ def command() -> None:
 @pass_app
 def profile(app: AppContext) -> None:
     """Print the profile (JSON-LD) under the configured xapi.profile_iri, to publish it."""
-    click.echo(json.dumps(load_profile(app.config["xapi"]["profile_iri"]), indent=2,
-                          ensure_ascii=False))
+    click.echo(
+        json.dumps(load_profile(app.config["xapi"]["profile_iri"]), indent=2, ensure_ascii=False)
+    )

@@ -51,25 +51,25 @@ def run_demo(
     with LocalLRS(directory / "lrs") as lrs:
         say(f"local LRS (Ralph, trials only) listening on {lrs.endpoint}")
         config = _demo_config(directory, lrs, config_path)
-        store = compose.open_store(config, migrated=False)
-        client = compose.lrs_client(config)
-        try:
+        with (
+            compose.open_store(config, migrated=False) as store,
+            compose.lrs_client(config) as client,
+        ):
             upgrade(store)
             say(f"store created: {store.describe()}")
             recorded = record_sample_programme(compose.recorder(config, store))
-            say(f"recorded {recorded.pairs} pairs, {recorded.sessions} sessions "
-                f"({recorded.cancelled} retracted), {recorded.statements} statements queued")
+            say(
+                f"recorded {recorded.pairs} pairs, {recorded.sessions} sessions "
+                f"({recorded.cancelled} retracted), {recorded.statements} statements queued"
+            )
             report = compose.flusher(config, store, client).flush()
             say(f"flushed: {report.delivered} delivered in {report.requests} request(s)")
             by_verb: Counter[str] = Counter()
             for registration in recorded.registrations:
                 for statement in client.statements(registration=registration, limit=100):
-                    by_verb[vocab.VERB_DISPLAY.get(statement["verb"]["id"],
-                                                   statement["verb"]["id"])] += 1
+                    verb = statement["verb"]["id"]
+                    by_verb[vocab.VERB_DISPLAY.get(verb, verb)] += 1
             final = SqlOutbox(store).status(now=datetime.now(UTC))
-        finally:
-            client.close()
-            store.dispose()
     return DemoResult(
         directory=directory,
         store=str(directory / "mentorbridge.sqlite3"),
@@ -86,17 +86,21 @@ def _fresh_directory(directory: Path) -> None:
     if directory.exists():
         if not (directory / _MARKER).exists() and any(directory.iterdir()):
             raise FileExistsError(
-                f"{directory} exists and was not made by `mentorbridge demo`; choose another --dir")
+                f"{directory} exists and was not made by `mentorbridge demo`; choose another --dir"
+            )
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
     (directory / _MARKER).write_text("made by `mentorbridge demo`; safe to delete\n", "utf-8")
 
 
 def _demo_config(directory: Path, lrs: LocalLRS, config_path: Path | None) -> Config:
-    return load_config(config_path, overrides={
-        "store.url": f"sqlite:///{directory / 'mentorbridge.sqlite3'}",
-        "lrs.endpoint": lrs.endpoint,
-        "lrs.auth": "basic",
-        "lrs.username": lrs.username,
-        "lrs.password_file": str(lrs.password_file),
-    })
+    return load_config(
+        config_path,
+        overrides={
+            "store.url": f"sqlite:///{directory / 'mentorbridge.sqlite3'}",
+            "lrs.endpoint": lrs.endpoint,
+            "lrs.auth": "basic",
+            "lrs.username": lrs.username,
+            "lrs.password_file": str(lrs.password_file),
+        },
+    )

@@ -47,7 +47,8 @@ def record_sample_programme(recorder: Recorder, *, now: datetime | None = None) 
     """Record the sample programme; all of it lies in the weeks before ``now``."""
     now = now or datetime.now(UTC)
     start = (now - timedelta(days=7 * 2 * SESSIONS_PER_PAIR + 7)).replace(
-        hour=9, minute=0, second=0, microsecond=0)
+        hour=9, minute=0, second=0, microsecond=0
+    )
     events = (Event(source="demo", id=f"demo-{n}") for n in count(1))
     summary = SampleSummary()
 
@@ -59,45 +60,104 @@ def record_sample_programme(recorder: Recorder, *, now: datetime | None = None) 
     for number, (pair, mentee, mentor, themes) in enumerate(PAIRS):
         recorder.register_person(mentee)
         recorder.register_person(mentor)
-        summary.registrations.append(recorder.create_pair(
-            key=pair, programme=PROGRAMME[0], mentee=mentee, mentor=mentor,
-            started_on=start.date(), cadence="fortnightly", themes=themes))
+        summary.registrations.append(
+            recorder.create_pair(
+                key=pair,
+                programme=PROGRAMME[0],
+                mentee=mentee,
+                mentor=mentor,
+                started_on=start.date(),
+                cadence="fortnightly",
+                themes=themes,
+            )
+        )
         summary.pairs += 1
         goal = f"{pair}-goal-1"
         for index in range(SESSIONS_PER_PAIR):
             session = f"{pair}-s{index + 1}"
             when = start + timedelta(days=14 * index, hours=number)
-            note("session-scheduled", recorder.schedule_session(
-                next(events), pair=pair, session_key=session, planned_start=when,
-                planned_minutes=45, scheduled_at=when - timedelta(days=6)).statement_ids)
-            note("session-attended+mentored", recorder.complete_session(
-                next(events), pair=pair, session_key=session, started_at=when + timedelta(minutes=2),
-                duration_minutes=47 + index, themes=themes[:1]).statement_ids)
+            note(
+                "session-scheduled",
+                recorder.schedule_session(
+                    next(events),
+                    pair=pair,
+                    session_key=session,
+                    planned_start=when,
+                    planned_minutes=45,
+                    scheduled_at=when - timedelta(days=6),
+                ).statement_ids,
+            )
+            note(
+                "session-attended+mentored",
+                recorder.complete_session(
+                    next(events),
+                    pair=pair,
+                    session_key=session,
+                    started_at=when + timedelta(minutes=2),
+                    duration_minutes=47 + index,
+                    themes=themes[:1],
+                ).statement_ids,
+            )
             summary.sessions += 1
             for author in (mentee, mentor):
-                note("reflection-submitted", recorder.submit_reflection(
-                    next(events), session_key=session, reflection_key=f"{session}-r-{author}",
-                    author=author, text="(private reflection text, kept only in Mentorbridge)",
-                    visibility="private", submitted_at=when + timedelta(hours=3)).statement_ids)
+                note(
+                    "reflection-submitted",
+                    recorder.submit_reflection(
+                        next(events),
+                        session_key=session,
+                        reflection_key=f"{session}-r-{author}",
+                        author=author,
+                        text="(private reflection text, kept only in Mentorbridge)",
+                        visibility="private",
+                        submitted_at=when + timedelta(hours=3),
+                    ).statement_ids,
+                )
             if index == 0:
-                note("goal-planned", recorder.set_goal(
-                    next(events), pair=pair, goal_key=goal, owner=mentee,
-                    title="Run a team retro with a collaborative whiteboard",
-                    target_date=(when + timedelta(days=60)).date(), session_key=session,
-                    set_at=when + timedelta(minutes=40)).statement_ids)
+                note(
+                    "goal-planned",
+                    recorder.set_goal(
+                        next(events),
+                        pair=pair,
+                        goal_key=goal,
+                        owner=mentee,
+                        title="Run a team retro with a collaborative whiteboard",
+                        target_date=(when + timedelta(days=60)).date(),
+                        session_key=session,
+                        set_at=when + timedelta(minutes=40),
+                    ).statement_ids,
+                )
             competency, name = COMPETENCIES[number % len(COMPETENCIES)]
-            note("competency-evidence", recorder.rate_outcome(
-                next(events), session_key=session, outcome_key=f"{session}-o1", subject=mentee,
-                rater=mentor, competency=competency, competency_name=name, rating=2 + index % 3,
-                scale=(1, 5), released=index % 2 == 1,
-                rated_at=when + timedelta(hours=4)).statement_ids)
-        note("goal-achieved", recorder.achieve_goal(
-            next(events), goal_key=goal, achieved_at=now - timedelta(days=2)).statement_ids)
+            note(
+                "competency-evidence",
+                recorder.rate_outcome(
+                    next(events),
+                    session_key=session,
+                    outcome_key=f"{session}-o1",
+                    subject=mentee,
+                    rater=mentor,
+                    competency=competency,
+                    competency_name=name,
+                    rating=2 + index % 3,
+                    scale=(1, 5),
+                    released=index % 2 == 1,
+                    rated_at=when + timedelta(hours=4),
+                ).statement_ids,
+            )
+        note(
+            "goal-achieved",
+            recorder.achieve_goal(
+                next(events), goal_key=goal, achieved_at=now - timedelta(days=2)
+            ).statement_ids,
+        )
 
     # The last session of the first pair was logged against the wrong pair: retract it.
-    note("statement-voided", recorder.cancel_session(
-        next(events), session_key=f"{PAIRS[0][0]}-s{SESSIONS_PER_PAIR}",
-        cancelled_at=now - timedelta(days=1)).statement_ids)
+    note(
+        "statement-voided",
+        recorder.cancel_session(
+            next(events),
+            session_key=f"{PAIRS[0][0]}-s{SESSIONS_PER_PAIR}",
+            cancelled_at=now - timedelta(days=1),
+        ).statement_ids,
+    )
     summary.cancelled += 1
     return summary
-

@@ -61,6 +61,12 @@ class Store:
         """Close every pooled connection."""
         self.engine.dispose()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.dispose()
+
 
 def _create_engine(url: Any, **options: Any) -> Engine:
     if url.get_backend_name() != "sqlite":

@@ -56,7 +56,9 @@ def check_current(store: Store) -> None:
             f"the store ({store.describe()}) has no Mentorbridge tables yet: "
             "run `mentorbridge db upgrade` first"
         )
-    known = {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    known = {
+        rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
+    }
     if found in known:
         raise StoreNotMigratedError(
             f"the store ({store.describe()}) is at revision {found}, this version needs "

@@ -33,8 +33,8 @@ __all__ = [
     "Base",
     "Goal",
     "MentoringSession",
-    "Outcome",
     "OutboxStatement",
+    "Outcome",
     "Pair",
     "Person",
     "Programme",
@@ -228,9 +228,7 @@ class OutboxStatement(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
-    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     statement_id: Mapped[str] = mapped_column(String(36), unique=True)
     template: Mapped[str] = mapped_column(String(64))
     verb: Mapped[str] = mapped_column(String(255))

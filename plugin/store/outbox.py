@@ -131,23 +131,53 @@ class SqlOutbox:
         self._update(row_ids, owner, claimed_until=lease_until)
 
     def mark_delivered(self, row_ids: Sequence[int], *, owner: str, now: datetime) -> None:
-        self._update(row_ids, owner, state="delivered", delivered_at=now, claimed_by=None,
-                     claimed_until=None, next_attempt_at=None, last_error=None)
+        self._update(
+            row_ids,
+            owner,
+            state="delivered",
+            delivered_at=now,
+            claimed_by=None,
+            claimed_until=None,
+            next_attempt_at=None,
+            last_error=None,
+        )
 
     def park(
-        self, row_id: int, *, owner: str, now: datetime, error: str, status: int | None,
+        self,
+        row_id: int,
+        *,
+        owner: str,
+        now: datetime,
+        error: str,
+        status: int | None,
         response: str | None,
     ) -> None:
-        self._update([row_id], owner, state="dead", claimed_by=None, claimed_until=None,
-                     last_error=error, lrs_status=status, lrs_response=response,
-                     attempts=OutboxStatement.attempts + 1)
+        self._update(
+            [row_id],
+            owner,
+            state="dead",
+            claimed_by=None,
+            claimed_until=None,
+            last_error=error,
+            lrs_status=status,
+            lrs_response=response,
+            attempts=OutboxStatement.attempts + 1,
+        )
 
     def release(
-        self, row_ids: Sequence[int], *, owner: str, retry_at: datetime, error: str | None,
+        self,
+        row_ids: Sequence[int],
+        *,
+        owner: str,
+        retry_at: datetime,
+        error: str | None,
         failed: bool,
     ) -> None:
-        values: dict[str, object] = {"claimed_by": None, "claimed_until": None,
-                                     "next_attempt_at": retry_at}
+        values: dict[str, object] = {
+            "claimed_by": None,
+            "claimed_until": None,
+            "next_attempt_at": retry_at,
+        }
         if failed:
             values.update(attempts=OutboxStatement.attempts + 1, last_error=error)
         self._update(row_ids, owner, **values)
@@ -183,8 +213,9 @@ class SqlOutbox:
         """Counts per state, how many wait out a backoff, the oldest pending row."""
         table = OutboxStatement
         with self.store.reading() as session:
-            counts = dict(session.execute(
-                select(table.state, func.count()).group_by(table.state)).all())
+            counts = dict(
+                session.execute(select(table.state, func.count()).group_by(table.state)).all()
+            )
             waiting, oldest, next_attempt = session.execute(
                 select(
                     func.count(table.next_attempt_at).filter(table.next_attempt_at > now),
@@ -216,8 +247,16 @@ class SqlOutbox:
                 select(table).where(table.state == "dead").order_by(table.id).limit(limit)
             ).all()
         return [
-            DeadLetter(r.id, r.statement_id, r.template, r.attempts, r.last_error, r.lrs_status,
-                       r.lrs_response, bytes(r.payload))
+            DeadLetter(
+                r.id,
+                r.statement_id,
+                r.template,
+                r.attempts,
+                r.last_error,
+                r.lrs_status,
+                r.lrs_response,
+                bytes(r.payload),
+            )
             for r in rows
         ]
 
@@ -229,9 +268,15 @@ class SqlOutbox:
             condition = and_(condition, table.id.in_(list(row_ids)))
         with self.store.transaction() as session:
             result = session.execute(
-                update(table).where(condition).values(
-                    state="pending", attempts=0, next_attempt_at=None, claimed_by=None,
-                    claimed_until=None),
+                update(table)
+                .where(condition)
+                .values(
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=None,
+                    claimed_by=None,
+                    claimed_until=None,
+                ),
                 execution_options={"synchronize_session": False},
             )
         return result.rowcount

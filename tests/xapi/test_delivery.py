@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select, update
 
 from plugin.store.db import Store
@@ -33,8 +32,9 @@ def lrs_ids(statements_file: Path) -> Counter[str]:
     """How many times each statement id is stored in Ralph's file."""
     if not statements_file.exists():
         return Counter()
-    return Counter(json.loads(line)["id"] for line in statements_file.read_text().splitlines()
-                   if line.strip())
+    return Counter(
+        json.loads(line)["id"] for line in statements_file.read_text().splitlines() if line.strip()
+    )
 
 
 def ralph_client(ralph: Any) -> LRSClient:
@@ -42,8 +42,13 @@ def ralph_client(ralph: Any) -> LRSClient:
 
 
 def server_client(server: LocalLRS, **timeouts: float) -> LRSClient:
-    return LRSClient(server.endpoint, credentials=LRSCredentials(
-        "basic", server.username, server.password_file.read_text().strip()), **timeouts)
+    return LRSClient(
+        server.endpoint,
+        credentials=LRSCredentials(
+            "basic", server.username, server.password_file.read_text().strip()
+        ),
+        **timeouts,
+    )
 
 
 def test_replaying_a_flushed_batch_changes_nothing_in_the_lrs(
@@ -70,11 +75,18 @@ def test_one_conflicting_statement_is_parked_and_the_rest_delivered(
 ) -> None:
     ids = queue(store, builder, 12)
     with store.reading() as session:
-        victim = json.loads(session.scalar(select(OutboxStatement.payload)
-                                           .where(OutboxStatement.statement_id == ids[7])))
+        victim = json.loads(
+            session.scalar(
+                select(OutboxStatement.payload).where(OutboxStatement.statement_id == ids[7])
+            )
+        )
     victim["result"]["duration"] = "PT1H"  # someone else stored a different statement, same id
-    assert ralph.post("/xAPI/statements", json=[victim],
-                      headers={"X-Experience-API-Version": "1.0.3"}).status_code == 200
+    assert (
+        ralph.post(
+            "/xAPI/statements", json=[victim], headers={"X-Experience-API-Version": "1.0.3"}
+        ).status_code
+        == 200
+    )
 
     report = Flusher(SqlOutbox(store), ralph_client(ralph), batch_size=12).flush()
 
@@ -100,8 +112,15 @@ def test_an_lrs_outage_delays_delivery_but_loses_and_duplicates_nothing(
             restarts[0].start()
 
     client = server_client(lrs_server, connect_timeout=1, read_timeout=5)
-    flusher = Flusher(SqlOutbox(store), client, batch_size=20, backoff_base=0.2,
-                      backoff_cap=1.0, lease_seconds=30, on_progress=kill_after_first_batch)
+    flusher = Flusher(
+        SqlOutbox(store),
+        client,
+        batch_size=20,
+        backoff_base=0.2,
+        backoff_cap=1.0,
+        lease_seconds=30,
+        on_progress=kill_after_first_batch,
+    )
     report = flusher.flush(wait=True, max_wait=60)
     restarts[0].join()
     client.close()
@@ -112,19 +131,28 @@ def test_an_lrs_outage_delays_delivery_but_loses_and_duplicates_nothing(
     assert set(stored) == set(ids) and set(stored.values()) == {1}
 
 
-def _flusher_process(store_url: str, endpoint: str, password_file: Path | None,
-                     batch_size: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MENTORBRIDGE_STORE_URL": store_url,
-           "MENTORBRIDGE_LRS_ENDPOINT": endpoint,
-           "MENTORBRIDGE_OUTBOX_BATCH_SIZE": str(batch_size),
-           "MENTORBRIDGE_OUTBOX_LEASE_SECONDS": "10",
-           "MENTORBRIDGE_LRS_CONNECT_TIMEOUT": "1", "MENTORBRIDGE_LRS_READ_TIMEOUT": "5"}
+def _flusher_process(
+    store_url: str, endpoint: str, password_file: Path | None, batch_size: int
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "MENTORBRIDGE_STORE_URL": store_url,
+        "MENTORBRIDGE_LRS_ENDPOINT": endpoint,
+        "MENTORBRIDGE_OUTBOX_BATCH_SIZE": str(batch_size),
+        "MENTORBRIDGE_OUTBOX_LEASE_SECONDS": "10",
+        "MENTORBRIDGE_LRS_CONNECT_TIMEOUT": "1",
+        "MENTORBRIDGE_LRS_READ_TIMEOUT": "5",
+    }
     if password_file is None:
         env["MENTORBRIDGE_LRS_AUTH"] = "none"
     else:
         env["MENTORBRIDGE_LRS_PASSWORD_FILE"] = str(password_file)
-    return subprocess.Popen([sys.executable, "-m", "plugin.cli", "outbox", "flush"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "plugin.cli", "outbox", "flush"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def test_a_flusher_killed_mid_batch_loses_and_duplicates_nothing(
@@ -141,9 +169,14 @@ def test_a_flusher_killed_mid_batch_loses_and_duplicates_nothing(
         process.send_signal(signal.SIGKILL)  # mid-request: its batch is claimed, not settled
         process.communicate()
         with store.reading() as session:
-            in_flight = session.scalar(select(func.count()).where(
-                OutboxStatement.state == "pending", OutboxStatement.claimed_by.is_not(None)))
+            in_flight = session.scalar(
+                select(func.count()).where(
+                    OutboxStatement.state == "pending", OutboxStatement.claimed_by.is_not(None)
+                )
+            )
         assert in_flight == 25  # the killed flusher held a batch it never settled
+        with store.reading() as session:
+            left = session.scalar(select(func.count()).where(OutboxStatement.state == "pending"))
         time.sleep(0.5)  # the proxy still hands the orphaned batch to the LRS
 
         # A new flusher takes over once the dead one's lease has run out.
@@ -152,6 +185,7 @@ def test_a_flusher_killed_mid_batch_loses_and_duplicates_nothing(
         report = Flusher(SqlOutbox(store), client, batch_size=25, clock=later).flush()
         client.close()
 
+    assert report.delivered == left  # the orphaned batch included: the LRS takes it as a replay
     assert set(states(store).values()) == {"delivered"}
     stored = lrs_ids(lrs_server.statements_file)
     assert set(stored) == set(ids) and set(stored.values()) == {1}

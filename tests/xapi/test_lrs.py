@@ -61,11 +61,21 @@ def test_bearer_auth_sends_the_token() -> None:
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(400, LRSRejectedError), (409, LRSRejectedError), (422, LRSRejectedError),
-     (401, LRSAuthError), (403, LRSAuthError), (413, LRSPayloadTooLargeError),
-     (429, LRSUnavailableError), (500, LRSUnavailableError), (502, LRSUnavailableError),
-     (503, LRSUnavailableError), (404, LRSEndpointError), (405, LRSEndpointError),
-     (302, LRSEndpointError)],
+    [
+        (400, LRSRejectedError),
+        (409, LRSRejectedError),
+        (422, LRSRejectedError),
+        (401, LRSAuthError),
+        (403, LRSAuthError),
+        (413, LRSPayloadTooLargeError),
+        (429, LRSUnavailableError),
+        (500, LRSUnavailableError),
+        (502, LRSUnavailableError),
+        (503, LRSUnavailableError),
+        (404, LRSEndpointError),
+        (405, LRSEndpointError),
+        (302, LRSEndpointError),
+    ],
 )
 def test_every_answer_becomes_the_error_that_says_what_to_do(status: int, error: type) -> None:
     client = client_for(lambda request: httpx.Response(status, json={"detail": "nope"}))
@@ -90,8 +100,9 @@ def test_retry_after_is_read_in_seconds_and_as_a_date() -> None:
 
 
 @pytest.mark.parametrize(
-    "failure", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"),
-                httpx.RemoteProtocolError("reset")])
+    "failure",
+    [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("reset")],
+)
 def test_transport_failures_are_retriable(failure: Exception) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise failure
@@ -103,8 +114,10 @@ def test_transport_failures_are_retriable(failure: Exception) -> None:
 def test_reading_follows_more_relative_to_the_endpoint_origin() -> None:
     """`more` is a relative IRL on the LRS's origin, not under the endpoint path (Data 2.5)."""
     pages = {
-        "/tenant-a/xapi/statements": {"statements": [{"id": "1"}, {"id": "2"}],
-                                      "more": "/cursor/abc?token=x%2Fy"},
+        "/tenant-a/xapi/statements": {
+            "statements": [{"id": "1"}, {"id": "2"}],
+            "more": "/cursor/abc?token=x%2Fy",
+        },
         "/cursor/abc": {"statements": [{"id": "3"}], "more": ""},
     }
     seen: list[httpx.URL] = []
@@ -125,11 +138,21 @@ def test_reading_formats_filters_as_the_spec_wants() -> None:
         seen.append(request)
         return httpx.Response(200, json={"statements": []})
 
-    agent = {"objectType": "Agent", "account": {"homePage": "https://id.example.com", "name": "p-1"}}
-    list(client_for(handler).statements(
-        agent=agent, verb="http://adlnet.gov/expapi/verbs/attended",
-        activity="https://x.example.com/a", since=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-        until=datetime(2026, 2, 1, tzinfo=UTC), ascending=True, related_agents=False))
+    agent = {
+        "objectType": "Agent",
+        "account": {"homePage": "https://id.example.com", "name": "p-1"},
+    }
+    list(
+        client_for(handler).statements(
+            agent=agent,
+            verb="http://adlnet.gov/expapi/verbs/attended",
+            activity="https://x.example.com/a",
+            since=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+            until=datetime(2026, 2, 1, tzinfo=UTC),
+            ascending=True,
+            related_agents=False,
+        )
+    )
     params = seen[0].url.params
     assert json.loads(params["agent"]) == agent
     assert params["since"] == "2026-01-02T03:04:05.000Z"

@@ -23,12 +23,25 @@ from xapi.statements import Event, PairContext, StatementBuilder
 
 def queue(store: Store, builder: StatementBuilder, n: int, *, first: int = 0) -> list[str]:
     """Queue ``n`` distinct statements; returns their ids in queue order."""
-    pair = PairContext(key="pair-1", registration=builder.registration("pair-1"),
-                       programme="rm", programme_name="RM", mentee="p-1", mentor="p-2")
-    built = [builder.session_attended(Event(source="t", id=f"e{i}"), pair, session=f"s{i}",
-                                      sequence=i, started_at=NOW - timedelta(days=1),
-                                      duration=timedelta(minutes=30))
-             for i in range(first, first + n)]
+    pair = PairContext(
+        key="pair-1",
+        registration=builder.registration("pair-1"),
+        programme="rm",
+        programme_name="RM",
+        mentee="p-1",
+        mentor="p-2",
+    )
+    built = [
+        builder.session_attended(
+            Event(source="t", id=f"e{i}"),
+            pair,
+            session=f"s{i}",
+            sequence=i,
+            started_at=NOW - timedelta(days=1),
+            duration=timedelta(minutes=30),
+        )
+        for i in range(first, first + n)
+    ]
     with store.transaction() as session:
         for statement in built:
             enqueue(session, statement)
@@ -37,20 +50,29 @@ def queue(store: Store, builder: StatementBuilder, n: int, *, first: int = 0) ->
 
 def states(store: Store) -> dict[str, str]:
     with store.reading() as session:
-        return dict(session.execute(
-            select(OutboxStatement.statement_id, OutboxStatement.state)).all())
+        return dict(
+            session.execute(select(OutboxStatement.statement_id, OutboxStatement.state)).all()
+        )
 
 
 def payloads(store: Store) -> list[bytes]:
     with store.reading() as session:
-        return [bytes(p) for p in session.scalars(
-            select(OutboxStatement.payload).order_by(OutboxStatement.id))]
+        return [
+            bytes(p)
+            for p in session.scalars(select(OutboxStatement.payload).order_by(OutboxStatement.id))
+        ]
 
 
-def make_flusher(store: Store | SqlOutbox, lrs: ScriptedLRS, clock: FakeClock,
-                 **kwargs: Any) -> Flusher:
-    options = {"batch_size": 3, "lease_seconds": 60, "backoff_base": 1.0, "backoff_cap": 4.0,
-               **kwargs}
+def make_flusher(
+    store: Store | SqlOutbox, lrs: ScriptedLRS, clock: FakeClock, **kwargs: Any
+) -> Flusher:
+    options = {
+        "batch_size": 3,
+        "lease_seconds": 60,
+        "backoff_base": 1.0,
+        "backoff_cap": 4.0,
+        **kwargs,
+    }
     outbox = store if isinstance(store, SqlOutbox) else SqlOutbox(store)
     return Flusher(outbox, lrs.client(), clock=clock, **options)
 
@@ -67,14 +89,17 @@ class RenewalRecordingOutbox(SqlOutbox):
         super().renew(row_ids, owner=owner, lease_until=lease_until)
 
 
-def test_flusher_posts_the_exact_stored_bytes_in_batches(store: Store, builder: StatementBuilder) -> None:
+def test_flusher_posts_the_exact_stored_bytes_in_batches(
+    store: Store, builder: StatementBuilder
+) -> None:
     ids = queue(store, builder, 7)
     lrs = ScriptedLRS()
     report = make_flusher(store, lrs, FakeClock()).flush()
     assert [len(p) for p in lrs.posts] == [3, 3, 1]
     stored = payloads(store)
     assert [r.content for r in lrs.requests] == [
-        b"[" + b",".join(stored[i:i + 3]) + b"]" for i in (0, 3, 6)]
+        b"[" + b",".join(stored[i : i + 3]) + b"]" for i in (0, 3, 6)
+    ]
     assert report.delivered == 7 and report.requests == 3
     assert set(states(store).values()) == {"delivered"}
     assert lrs.accepted_ids() == ids
@@ -110,7 +135,7 @@ def test_refused_credentials_stop_the_flush_without_retrying(
     queue(store, builder, 5)
     lrs = ScriptedLRS(default=status)
     clock = FakeClock()
-    with pytest.raises(LRSAuthError, match="check lrs.username"):
+    with pytest.raises(LRSAuthError, match=r"check lrs.username"):
         make_flusher(store, lrs, clock).flush(wait=True, max_wait=3600)
     assert len(lrs.requests) == 1 and clock.sleeps == []
     with store.reading() as session:
@@ -122,7 +147,7 @@ def test_refused_credentials_stop_the_flush_without_retrying(
 
 def test_a_wrong_endpoint_stops_the_flush(store: Store, builder: StatementBuilder) -> None:
     queue(store, builder, 2)
-    with pytest.raises(LRSEndpointError, match="lrs.endpoint"):
+    with pytest.raises(LRSEndpointError, match=r"lrs.endpoint"):
         make_flusher(store, ScriptedLRS(default=404), FakeClock()).flush()
     assert set(states(store).values()) == {"pending"}
 
@@ -153,6 +178,7 @@ def test_retry_after_is_honoured_then_the_same_bytes_go_again(
     store: Store, builder: StatementBuilder, status: int
 ) -> None:
     queue(store, builder, 2)
+
     def busy(request: httpx.Request, statements: list[dict]) -> httpx.Response:
         return httpx.Response(status, headers={"Retry-After": "7"})
 
@@ -164,7 +190,9 @@ def test_retry_after_is_honoured_then_the_same_bytes_go_again(
     assert report.delivered == 2 and report.transient_failures == 1
 
 
-def test_server_errors_back_off_exponentially_with_jitter(store: Store, builder: StatementBuilder) -> None:
+def test_server_errors_back_off_exponentially_with_jitter(
+    store: Store, builder: StatementBuilder
+) -> None:
     queue(store, builder, 2)
 
     def timeout(request: httpx.Request, statements: list[dict]) -> httpx.Response:
@@ -214,17 +242,30 @@ def test_newer_statements_wait_behind_an_older_one_in_backoff(
     assert lrs.accepted_ids()[0] == first
 
 
-def test_a_lease_keeps_other_flushers_off_until_it_runs_out(store: Store, builder: StatementBuilder) -> None:
+def test_a_lease_keeps_other_flushers_off_until_it_runs_out(
+    store: Store, builder: StatementBuilder
+) -> None:
     queue(store, builder, 4)
     outbox = SqlOutbox(store)
     now = NOW
     mine = outbox.claim(owner="a", limit=10, now=now, lease_until=now + timedelta(seconds=60))
     assert len(mine) == 4
-    assert outbox.claim(owner="b", limit=10, now=now + timedelta(seconds=59),
-                        lease_until=now + timedelta(seconds=120)) == []
+    assert (
+        outbox.claim(
+            owner="b",
+            limit=10,
+            now=now + timedelta(seconds=59),
+            lease_until=now + timedelta(seconds=120),
+        )
+        == []
+    )
     # "a" died without settling: once its lease is over, "b" takes the same rows.
-    theirs = outbox.claim(owner="b", limit=10, now=now + timedelta(seconds=61),
-                          lease_until=now + timedelta(seconds=120))
+    theirs = outbox.claim(
+        owner="b",
+        limit=10,
+        now=now + timedelta(seconds=61),
+        lease_until=now + timedelta(seconds=120),
+    )
     assert [q.statement_id for q in theirs] == [q.statement_id for q in mine]
     # "a" can no longer settle rows it lost.
     outbox.mark_delivered([q.row_id for q in mine], owner="a", now=now)
@@ -270,11 +311,18 @@ def test_dead_letters_can_be_retried(store: Store, builder: StatementBuilder) ->
 def test_claims_skip_rows_of_other_states(store: Store, builder: StatementBuilder) -> None:
     ids = queue(store, builder, 3)
     with store.transaction() as session:
-        session.execute(update(OutboxStatement).where(OutboxStatement.statement_id == ids[0])
-                        .values(state="delivered"))
-        session.execute(update(OutboxStatement).where(OutboxStatement.statement_id == ids[1])
-                        .values(state="dead"))
-    claimed = SqlOutbox(store).claim(owner="a", limit=10, now=NOW,
-                                     lease_until=NOW + timedelta(seconds=30))
+        session.execute(
+            update(OutboxStatement)
+            .where(OutboxStatement.statement_id == ids[0])
+            .values(state="delivered")
+        )
+        session.execute(
+            update(OutboxStatement)
+            .where(OutboxStatement.statement_id == ids[1])
+            .values(state="dead")
+        )
+    claimed = SqlOutbox(store).claim(
+        owner="a", limit=10, now=NOW, lease_until=NOW + timedelta(seconds=30)
+    )
     assert [q.statement_id for q in claimed] == [ids[2]]
     assert json.loads(claimed[0].payload)["id"] == ids[2]

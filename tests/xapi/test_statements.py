@@ -1,4 +1,4 @@
-"""Statement builders: every profile template, valid by our schema, Ralph's model and the profile."""
+"""Statement builders: every template valid by our schema, Ralph's model and the profile."""
 
 from __future__ import annotations
 
@@ -29,34 +29,75 @@ WHEN = datetime(2026, 11, 3, 10, 2, 11, 123456, tzinfo=UTC)
 
 
 def pair_context(builder: StatementBuilder) -> PairContext:
-    return PairContext(key="pair-1", registration=builder.registration("pair-1"),
-                       programme="rm-2026", programme_name="Reverse mentoring 2026",
-                       mentee="p-mentee", mentor="p-mentor")
+    return PairContext(
+        key="pair-1",
+        registration=builder.registration("pair-1"),
+        programme="rm-2026",
+        programme_name="Reverse mentoring 2026",
+        mentee="p-mentee",
+        mentor="p-mentor",
+    )
 
 
 def every_template(builder: StatementBuilder) -> dict[str, BuiltStatement]:
     """One statement per template, as the recorder would build them."""
     pair, event = pair_context(builder), Event(source="test", id="event-1")
-    attended = builder.session_attended(event, pair, session="s-1", sequence=1,
-                                        started_at=WHEN, duration=timedelta(minutes=47))
-    planned = builder.goal_planned(event, pair, goal="g-1", owner="p-mentee",
-                                   target_date=date(2026, 12, 31), session="s-1", planned_at=WHEN)
+    attended = builder.session_attended(
+        event, pair, session="s-1", sequence=1, started_at=WHEN, duration=timedelta(minutes=47)
+    )
+    planned = builder.goal_planned(
+        event,
+        pair,
+        goal="g-1",
+        owner="p-mentee",
+        target_date=date(2026, 12, 31),
+        session="s-1",
+        planned_at=WHEN,
+    )
     built = [
-        builder.session_scheduled(event, pair, session="s-1", sequence=1, planned_start=WHEN,
-                                  planned_duration=timedelta(minutes=45), scheduled_at=WHEN),
+        builder.session_scheduled(
+            event,
+            pair,
+            session="s-1",
+            sequence=1,
+            planned_start=WHEN,
+            planned_duration=timedelta(minutes=45),
+            scheduled_at=WHEN,
+        ),
         attended,
-        builder.session_mentored(event, pair, session="s-1", sequence=1, started_at=WHEN,
-                                 duration=timedelta(minutes=47)),
-        builder.reflection_submitted(event, pair, session="s-1", reflection="r-1",
-                                     author="p-mentor", visibility="pair", submitted_at=WHEN),
+        builder.session_mentored(
+            event, pair, session="s-1", sequence=1, started_at=WHEN, duration=timedelta(minutes=47)
+        ),
+        builder.reflection_submitted(
+            event,
+            pair,
+            session="s-1",
+            reflection="r-1",
+            author="p-mentor",
+            visibility="pair",
+            submitted_at=WHEN,
+        ),
         planned,
-        builder.goal_achieved(event, pair, goal="g-1", owner="p-mentee",
-                              planned_statement_id=planned.id, achieved_at=WHEN),
-        builder.competency_evidence(event, pair, session="s-1",
-                                    competency_id="https://hr.example.com/competencies/digital",
-                                    competency_name="Digital fluency", subject="p-mentee",
-                                    rater="p-mentor", score=(4, 1, 5),
-                                    evidence_statement_id=attended.id, rated_at=WHEN),
+        builder.goal_achieved(
+            event,
+            pair,
+            goal="g-1",
+            owner="p-mentee",
+            planned_statement_id=planned.id,
+            achieved_at=WHEN,
+        ),
+        builder.competency_evidence(
+            event,
+            pair,
+            session="s-1",
+            competency_id="https://hr.example.com/competencies/digital",
+            competency_name="Digital fluency",
+            subject="p-mentee",
+            rater="p-mentor",
+            score=(4, 1, 5),
+            evidence_statement_id=attended.id,
+            rated_at=WHEN,
+        ),
         builder.voiding(event, pair, target_id=attended.id, voided_at=WHEN),
     ]
     return {b.template: b for b in built}
@@ -94,17 +135,26 @@ def test_tincan_quirks_are_undone(builder: StatementBuilder) -> None:
     assert data["timestamp"] == "2026-11-03T10:02:11.123Z"
     assert data["result"]["duration"] == "PT47M"
     achieved = json.loads(every_template(builder)["goal-achieved"].payload)
-    for value in (achieved["id"], achieved["context"]["registration"],
-                  achieved["context"]["statement"]["id"]):
-        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
-                            value)
+    for value in (
+        achieved["id"],
+        achieved["context"]["registration"],
+        achieved["context"]["statement"]["id"],
+    ):
+        assert re.fullmatch(
+            r"[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", value
+        )
 
 
 @pytest.mark.parametrize(
     ("length", "text"),
-    [(timedelta(minutes=47), "PT47M"), (timedelta(hours=1, minutes=5, seconds=30), "PT1H5M30S"),
-     (timedelta(seconds=0.5), "PT0.5S"), (timedelta(days=1, hours=2), "P1DT2H"),
-     (timedelta(0), "PT0S"), (timedelta(seconds=90.125), "PT1M30.125S")],
+    [
+        (timedelta(minutes=47), "PT47M"),
+        (timedelta(hours=1, minutes=5, seconds=30), "PT1H5M30S"),
+        (timedelta(seconds=0.5), "PT0.5S"),
+        (timedelta(days=1, hours=2), "P1DT2H"),
+        (timedelta(0), "PT0S"),
+        (timedelta(seconds=90.125), "PT1M30.125S"),
+    ],
 )
 def test_durations_are_canonical(length: timedelta, text: str) -> None:
     assert format_duration(length) == text
@@ -126,14 +176,28 @@ def test_statement_ids_are_deterministic_per_source_event_and_role(
     first, second = every_template(builder), every_template(again)
     assert {t: s.payload for t, s in first.items()} == {t: s.payload for t, s in second.items()}
     pair = pair_context(builder)
-    other_event = builder.session_attended(Event(source="test", id="event-2"), pair,
-                                           session="s-1", sequence=1, started_at=WHEN,
-                                           duration=timedelta(minutes=47))
-    other_source = builder.session_attended(Event(source="calendar", id="event-1"), pair,
-                                            session="s-1", sequence=1, started_at=WHEN,
-                                            duration=timedelta(minutes=47))
-    ids = {first["session-attended"].id, first["session-mentored"].id, other_event.id,
-           other_source.id}
+    other_event = builder.session_attended(
+        Event(source="test", id="event-2"),
+        pair,
+        session="s-1",
+        sequence=1,
+        started_at=WHEN,
+        duration=timedelta(minutes=47),
+    )
+    other_source = builder.session_attended(
+        Event(source="calendar", id="event-1"),
+        pair,
+        session="s-1",
+        sequence=1,
+        started_at=WHEN,
+        duration=timedelta(minutes=47),
+    )
+    ids = {
+        first["session-attended"].id,
+        first["session-mentored"].id,
+        other_event.id,
+        other_source.id,
+    }
     assert len(ids) == 4
 
 
@@ -142,8 +206,11 @@ def test_people_appear_only_as_opaque_accounts(builder: StatementBuilder) -> Non
         text = statement.payload.decode()
         assert "mbox" not in text and "openid" not in text
         data = json.loads(text)
-        agents = [data["actor"], data.get("context", {}).get("instructor"),
-                  *data.get("context", {}).get("team", {}).get("member", [])]
+        agents = [
+            data["actor"],
+            data.get("context", {}).get("instructor"),
+            *data.get("context", {}).get("team", {}).get("member", []),
+        ]
         for agent in filter(None, agents):
             assert set(agent) == {"objectType", "account"}
             assert agent["account"]["homePage"] == SETTINGS.identity_home_page
@@ -156,13 +223,22 @@ def test_activity_ids_do_not_reveal_our_keys(builder: StatementBuilder) -> None:
 
 
 def test_an_invalid_statement_is_refused_with_the_field_named() -> None:
-    bad = StatementBuilder(StatementSettings(identity_home_page="id.example.com",
-                                             activity_base=SETTINGS.activity_base),
-                           now=lambda: NOW)
+    bad = StatementBuilder(
+        StatementSettings(
+            identity_home_page="id.example.com", activity_base=SETTINGS.activity_base
+        ),
+        now=lambda: NOW,
+    )
     pair = pair_context(bad)
     with pytest.raises(StatementValidationError) as caught:
-        bad.session_attended(Event(source="t", id="1"), pair, session="s", sequence=1,
-                             started_at=WHEN, duration=timedelta(minutes=30))
+        bad.session_attended(
+            Event(source="t", id="1"),
+            pair,
+            session="s",
+            sequence=1,
+            started_at=WHEN,
+            duration=timedelta(minutes=30),
+        )
     assert "statement.actor.account.homePage" in str(caught.value)
     assert "http(s) URL" in str(caught.value)
 
@@ -170,9 +246,14 @@ def test_an_invalid_statement_is_refused_with_the_field_named() -> None:
 def test_a_timestamp_in_the_future_is_refused(builder: StatementBuilder) -> None:
     pair = pair_context(builder)
     with pytest.raises(StatementValidationError, match=r"statement.timestamp.*in the future"):
-        builder.session_attended(Event(source="t", id="1"), pair, session="s", sequence=1,
-                                 started_at=NOW + timedelta(hours=1),
-                                 duration=timedelta(minutes=30))
+        builder.session_attended(
+            Event(source="t", id="1"),
+            pair,
+            session="s",
+            sequence=1,
+            started_at=NOW + timedelta(hours=1),
+            duration=timedelta(minutes=30),
+        )
 
 
 def test_a_statement_breaking_its_template_is_refused(builder: StatementBuilder) -> None:
@@ -181,16 +262,24 @@ def test_a_statement_breaking_its_template_is_refused(builder: StatementBuilder)
     assert check_template(data, builder.profile, "reflection-submitted") == []
     data["result"] = {"response": "what the executive said"}
     assert check_template(data, builder.profile, "reflection-submitted") == [
-        "$.result.response must be absent"]
+        "$.result.response must be absent"
+    ]
 
 
 def test_the_score_must_lie_on_its_scale(builder: StatementBuilder) -> None:
     with pytest.raises(ValueError, match="not within"):
         builder.competency_evidence(
-            Event(source="t", id="1"), pair_context(builder), session="s-1",
-            competency_id="https://hr.example.com/c", competency_name="C", subject="p-mentee",
-            rater="p-mentee", score=(6, 1, 5),
-            evidence_statement_id="8140edef-efe3-5415-96a7-91a8d3e85623", rated_at=WHEN)
+            Event(source="t", id="1"),
+            pair_context(builder),
+            session="s-1",
+            competency_id="https://hr.example.com/c",
+            competency_name="C",
+            subject="p-mentee",
+            rater="p-mentee",
+            score=(6, 1, 5),
+            evidence_statement_id="8140edef-efe3-5415-96a7-91a8d3e85623",
+            rated_at=WHEN,
+        )
 
 
 def test_profile_rebases_onto_the_configured_iri() -> None:
@@ -198,10 +287,16 @@ def test_profile_rebases_onto_the_configured_iri() -> None:
     text = json.dumps(profile)
     assert vocab.DEFAULT_PROFILE_IRI not in text
     assert profile["id"] == "https://xapi.acme.com/rm"
-    acme = StatementBuilder(StatementSettings(identity_home_page="https://id.acme.com",
-                                              activity_base="https://xapi.acme.com/a",
-                                              profile_iri="https://xapi.acme.com/rm"),
-                            now=lambda: NOW)
+    acme = StatementBuilder(
+        StatementSettings(
+            identity_home_page="https://id.acme.com",
+            activity_base="https://xapi.acme.com/a",
+            profile_iri="https://xapi.acme.com/rm",
+        ),
+        now=lambda: NOW,
+    )
     data = json.loads(every_template(acme)["reflection-submitted"].payload)
-    assert data["context"]["contextActivities"]["category"][0]["id"] == "https://xapi.acme.com/rm/v1.0"
+    assert (
+        data["context"]["contextActivities"]["category"][0]["id"] == "https://xapi.acme.com/rm/v1.0"
+    )
     assert "https://xapi.acme.com/rm/extensions/visibility" in data["context"]["extensions"]

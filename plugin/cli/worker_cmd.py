@@ -1,0 +1,35 @@
+"""``mentorbridge worker``: the background jobs."""
+
+from __future__ import annotations
+
+import signal
+
+import click
+
+from plugin import compose
+from plugin.cli import AppContext, pass_app
+from plugin.jobs import FlushJob, build_scheduler
+
+
+@click.command("worker")
+@pass_app
+def command(app: AppContext) -> None:
+    """Run the background jobs (outbox flush every outbox.flush_interval_seconds) until stopped."""
+    config = app.config
+    with compose.lrs_client(config) as lrs, compose.open_store(config) as store:
+        job = FlushJob(
+            compose.flusher(config, store, lrs),
+            pause_seconds=config["outbox"]["backoff_max_seconds"],
+        )
+        scheduler = build_scheduler(config, flush=job)
+        signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+        click.echo(
+            f"worker running: outbox flush every "
+            f"{config['outbox']['flush_interval_seconds']:g}s to {lrs.endpoint} "
+            "(Ctrl-C or SIGTERM stops it)"
+        )
+        job()  # at once, not only after the first interval
+        try:
+            scheduler.start()
+        except KeyboardInterrupt:
+            scheduler.shutdown(wait=False)
