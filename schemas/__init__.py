@@ -3,6 +3,12 @@
 Schemas are draft 2020-12 documents loaded with :mod:`importlib.resources`, so they work from
 a wheel as well as a checkout. Leaf schemas carry a ``description`` saying what is expected;
 :func:`problems` uses it so every error names the field, the value and the fix.
+
+:func:`check` is for hot paths (every statement built): it runs the schema compiled to Python
+by ``fastjsonschema`` (about twenty times faster) and asks ``jsonschema`` for the full,
+explained list of problems only when that finds one. Schemas therefore keep to what both
+engines read the same way: no keyword beside a ``$ref`` (draft 7 would ignore it), no
+``unevaluated*``; a test checks that the two agree.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as _SchemaError
 
-__all__ = ["all_schema_names", "load", "problems", "validator"]
+__all__ = ["all_schema_names", "check", "load", "problems", "validator"]
 
 
 def all_schema_names() -> list[str]:
@@ -47,6 +54,24 @@ def validator(name: str) -> Draft202012Validator:
     schema = load(name)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
+
+
+@cache
+def _compiled(name: str) -> Any:
+    return fastjsonschema.compile(load(name))
+
+
+def check(name: str, instance: Any, *, root: str = "$") -> list[tuple[str, str]]:
+    """Like :func:`problems`, fast when ``instance`` is valid (the usual case)."""
+    try:
+        _compiled(name)(instance)
+    except fastjsonschema.JsonSchemaValueException as err:
+        found = problems(name, instance, root=root)
+        if found:
+            return found
+        # The engines disagree: trust the stricter answer rather than let the instance through.
+        return [(root + "".join(f".{p}" for p in err.path[1:]), err.message)]
+    return []
 
 
 def problems(name: str, instance: Any, *, root: str = "$") -> list[tuple[str, str]]:

@@ -31,7 +31,7 @@ def validate_statement(
     now: datetime | None = None,
 ) -> None:
     """Raise :class:`StatementValidationError` naming every failing field, or return None."""
-    found = schemas.problems("xapi/statement", statement, root="statement")
+    found = schemas.check("xapi/statement", statement, root="statement")
     found += [(path, message) for path, message in _privacy_problems(statement)]
     found += [
         ("statement", f"does not follow template {template}: {message}")
