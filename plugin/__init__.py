@@ -1,0 +1,1 @@
+"""Mentorbridge: the service core (config, store, recorder, jobs, CLI)."""

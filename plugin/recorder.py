@@ -223,13 +223,7 @@ class Recorder:
     def cancel_session(self, event: Event, *, session_key: str, cancelled_at: datetime) -> Recorded:
         """Retract a session: void every statement its record produced."""
         with self.store.transaction() as session:
-            row = _one(
-                session,
-                MentoringSession,
-                MentoringSession.key == session_key,
-                "session",
-                session_key,
-            )
+            row = _session_row(session, session_key)
             if row.status == "cancelled":
                 raise ConflictError(f"session {session_key!r} is already cancelled")
             row.status = "cancelled"
@@ -269,13 +263,7 @@ class Recorder:
     ) -> Recorded:
         """Keep a reflection's text here; the LRS gets only a reference to it."""
         with self.store.transaction() as session:
-            row = _one(
-                session,
-                MentoringSession,
-                MentoringSession.key == session_key,
-                "session",
-                session_key,
-            )
+            row = _session_row(session, session_key)
             if row.status == "cancelled":
                 raise ConflictError(f"session {session_key!r} was cancelled")
             pair_row = session.get(Pair, row.pair_id)
@@ -319,13 +307,7 @@ class Recorder:
             owner_row = _member(session, pair_row, owner)
             session_row = None
             if session_key is not None:
-                session_row = _one(
-                    session,
-                    MentoringSession,
-                    MentoringSession.key == session_key,
-                    "session",
-                    session_key,
-                )
+                session_row = _session_row(session, session_key)
             built = self.builder.goal_planned(
                 event,
                 self._pair_context(session, pair_row),
@@ -386,13 +368,7 @@ class Recorder:
     ) -> Recorded:
         """Record a rating; only a released one becomes competency evidence in the LRS."""
         with self.store.transaction() as session:
-            row = _one(
-                session,
-                MentoringSession,
-                MentoringSession.key == session_key,
-                "session",
-                session_key,
-            )
+            row = _session_row(session, session_key)
             if row.status != "completed":
                 raise ConflictError(
                     f"session {session_key!r} is {row.status}; outcomes rest on a completed one"
@@ -464,6 +440,10 @@ def _one(session: Session, model: type[_Row], condition: Any, kind: str, key: st
     if row is None:
         raise UnknownReferenceError(f"{kind} {key!r} is not known")
     return row
+
+
+def _session_row(session: Session, key: str) -> MentoringSession:
+    return _one(session, MentoringSession, MentoringSession.key == key, "session", key)
 
 
 def _person(session: Session, worker_id: str) -> Person:

@@ -1,0 +1,1 @@
+"""xAPI: the reverse-mentoring profile, statement builders, validation, LRS client, outbox."""

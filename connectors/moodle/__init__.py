@@ -1,0 +1,1 @@
+"""Moodle connector: users, competency frameworks and evidence over REST web services."""

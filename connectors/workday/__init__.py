@@ -1,0 +1,1 @@
+"""Workday connector: workers, organisations, competencies and succession plans."""
