@@ -32,7 +32,7 @@ from sqlalchemy import func, select, update
 
 from plugin.store.db import Store
 from plugin.store.migrate import upgrade
-from plugin.store.models import OutboxStatement
+from plugin.store.models import OutboxPayload, OutboxStatement
 from plugin.store.outbox import SqlOutbox, enqueue
 from xapi.localrs import LocalLRS
 from xapi.lrs import LRSClient, LRSCredentials
@@ -85,7 +85,6 @@ def reset(store: Store, pending: int | None = None) -> None:
                 attempts=0,
                 claimed_by=None,
                 claimed_until=None,
-                next_attempt_at=None,
                 delivered_at=None,
             )
         )
@@ -112,7 +111,8 @@ def child(mode: str, store_url: str, endpoint: str, password: str, batch_size: i
             payloads = [
                 bytes(p)
                 for p in session.scalars(
-                    select(OutboxStatement.payload)
+                    select(OutboxPayload.payload)
+                    .join(OutboxStatement)
                     .where(OutboxStatement.state == "pending")
                     .order_by(OutboxStatement.id)
                 )

@@ -32,7 +32,7 @@ def backoff_delay(
     """
     if retry_after is not None:
         return min(max(retry_after, 0.0), cap)
-    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
+    ceiling = min(cap, base * 2 ** min(max(attempt - 1, 0), 64))  # 2**64: past any cap
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 

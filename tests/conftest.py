@@ -60,9 +60,13 @@ def pg_database_url() -> Iterator[str]:
 
 
 def _empty_postgres(store: Store) -> None:
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    """Back to a freshly migrated state: empty tables, the outbox gate open."""
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "outbox_gate")
     with store.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.execute(
+            text("UPDATE outbox_gate SET retry_at = NULL, failures = 0, last_error = NULL")
+        )
 
 
 @pytest.fixture(params=DIALECTS)

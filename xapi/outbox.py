@@ -89,11 +89,12 @@ class OutboxStore(Protocol):
         error: str | None,
         failed: bool,
     ) -> None:
-        """Give rows back; ``failed`` counts an attempt and records ``error``."""
+        """Give rows back. ``failed``: count an attempt, record ``error``, and hold the whole
+        queue until ``retry_at`` (the LRS is unavailable for every statement alike)."""
         ...
 
-    def next_due(self) -> datetime | None:
-        """When the next pending row may be claimed (now or later); ``None`` if none pend."""
+    def next_due(self, *, now: datetime) -> datetime | None:
+        """When the next pending row may be claimed (``now`` or later); ``None`` if none pend."""
         ...
 
 
@@ -206,7 +207,7 @@ class Flusher:
             if rows:
                 self._deliver(rows, lease_until, report)
                 continue
-            due = self.store.next_due()
+            due = self.store.next_due(now=now)
             if due is None or not wait:
                 return report
             pause = max((due - self.clock.now()).total_seconds(), 0.05)

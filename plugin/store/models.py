@@ -27,12 +27,14 @@ from sqlalchemy import (
     TypeDecorator,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "Base",
     "Goal",
     "MentoringSession",
+    "OutboxGate",
+    "OutboxPayload",
     "OutboxStatement",
     "Outcome",
     "Pair",
@@ -235,10 +237,11 @@ class OutboxStatement(Base):
     registration: Mapped[str | None] = mapped_column(String(36))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("mentoring_session.id"), index=True)
     voids_statement_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    body: Mapped[OutboxPayload] = relationship(
+        lazy="joined", cascade="all, delete-orphan", single_parent=True
+    )
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
@@ -246,3 +249,36 @@ class OutboxStatement(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     lrs_status: Mapped[int | None] = mapped_column(Integer)
     lrs_response: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def payload(self) -> bytes:
+        """The exact bytes sent to the LRS."""
+        return bytes(self.body.payload)
+
+
+class OutboxPayload(Base):
+    """A statement's bytes, apart from its delivery state: claiming and settling rows then
+    rewrites a few small columns, not the statement (on SQLite and PostgreSQL alike)."""
+
+    __tablename__ = "outbox_payload"
+
+    outbox_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("outbox.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class OutboxGate(Base):
+    """The queue's one backoff: while the LRS is unavailable, nothing is claimed before
+    ``retry_at``. One row; an LRS outage affects every statement alike, and a shared gate keeps
+    the queue in order (a voiding statement never overtakes the statement it voids)."""
+
+    __tablename__ = "outbox_gate"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

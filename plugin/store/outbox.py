@@ -5,8 +5,8 @@ PostgreSQL the row locks keep two flushers apart while they claim, on SQLite the
 atomic under the database's single write lock, and on both the lease (``claimed_until``) keeps
 rows owned while their request is in flight. A crashed flusher's lease simply runs out.
 
-Delivery keeps the queue's order: while an older statement waits out a backoff, newer ones
-wait behind it (a voiding statement never overtakes the statement it voids).
+When the LRS is unavailable the whole queue waits behind one gate (``outbox_gate``), so it is
+delivered in order: a voiding statement never overtakes the statement it voids.
 """
 
 from __future__ import annotations
@@ -15,17 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.store.db import Store
-from plugin.store.models import OutboxStatement
+from plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
 from xapi.outbox import QueuedStatement
 from xapi.statements import BuiltStatement
 
 __all__ = ["DeadLetter", "OutboxStatus", "SqlOutbox", "enqueue"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def enqueue(
@@ -50,7 +48,7 @@ def enqueue(
         registration=statement.registration,
         session_id=session_id,
         voids_statement_id=voids,
-        payload=statement.payload,
+        body=OutboxPayload(payload=statement.payload),
         state="pending",
         attempts=0,
     )
@@ -97,18 +95,11 @@ class SqlOutbox:
         self, *, owner: str, limit: int, now: datetime, lease_until: datetime
     ) -> list[QueuedStatement]:
         table = OutboxStatement
-        barrier = (
-            select(func.min(table.id))
-            .where(table.state == "pending", table.next_attempt_at > now)
-            .scalar_subquery()
-        )
         candidates = (
             select(table.id)
             .where(
                 table.state == "pending",
                 or_(table.claimed_until.is_(None), table.claimed_until < now),
-                or_(table.next_attempt_at.is_(None), table.next_attempt_at <= now),
-                or_(barrier.is_(None), table.id < barrier),
             )
             .order_by(table.id)
             .limit(limit)
@@ -118,12 +109,27 @@ class SqlOutbox:
             update(table)
             .where(table.id.in_(candidates))
             .values(claimed_by=owner, claimed_until=lease_until)
-            .returning(table.id, table.statement_id, table.payload, table.attempts)
+            .returning(table.id, table.statement_id, table.attempts)
         )
         with self.store.transaction() as session:
+            retry_at = session.scalar(select(OutboxGate.retry_at).where(OutboxGate.id == 1))
+            if retry_at is not None and retry_at > now:
+                return []
             rows = session.execute(claim, execution_options={"synchronize_session": False}).all()
+            if not rows:
+                return []
+            payloads = dict(
+                session.execute(
+                    select(OutboxPayload.outbox_id, OutboxPayload.payload).where(
+                        OutboxPayload.outbox_id.in_([r.id for r in rows])
+                    )
+                ).all()
+            )
         return sorted(
-            (QueuedStatement(r.id, r.statement_id, bytes(r.payload), r.attempts) for r in rows),
+            (
+                QueuedStatement(r.id, r.statement_id, bytes(payloads[r.id]), r.attempts)
+                for r in rows
+            ),
             key=lambda q: q.row_id,
         )
 
@@ -134,11 +140,11 @@ class SqlOutbox:
         self._update(
             row_ids,
             owner,
+            open_gate=True,
             state="delivered",
             delivered_at=now,
             claimed_by=None,
             claimed_until=None,
-            next_attempt_at=None,
             last_error=None,
         )
 
@@ -155,6 +161,7 @@ class SqlOutbox:
         self._update(
             [row_id],
             owner,
+            open_gate=True,  # the LRS answered: it is available
             state="dead",
             claimed_by=None,
             claimed_until=None,
@@ -173,29 +180,40 @@ class SqlOutbox:
         error: str | None,
         failed: bool,
     ) -> None:
-        values: dict[str, object] = {
-            "claimed_by": None,
-            "claimed_until": None,
-            "next_attempt_at": retry_at,
-        }
-        if failed:
-            values.update(attempts=OutboxStatement.attempts + 1, last_error=error)
-        self._update(row_ids, owner, **values)
+        if not failed:
+            self._update(row_ids, owner, claimed_by=None, claimed_until=None)
+            return
+        self._update(
+            row_ids,
+            owner,
+            claimed_by=None,
+            claimed_until=None,
+            attempts=OutboxStatement.attempts + 1,
+            last_error=error,
+        )
+        with self.store.transaction() as session:
+            gate = session.get(OutboxGate, 1, with_for_update=True)
+            if gate is None:  # the migration creates it; recreate it if someone removed it
+                gate = OutboxGate(id=1, failures=0)
+                session.add(gate)
+            gate.retry_at, gate.failures, gate.last_error = retry_at, gate.failures + 1, error
 
-    def next_due(self) -> datetime | None:
+    def next_due(self, *, now: datetime) -> datetime | None:
         table = OutboxStatement
-        lease = func.coalesce(table.claimed_until, _EPOCH)
-        retry = func.coalesce(table.next_attempt_at, _EPOCH)
-        due = case((lease > retry, table.claimed_until), else_=table.next_attempt_at)
         with self.store.reading() as session:
-            pending, earliest = session.execute(
-                select(func.count(), func.min(due)).where(table.state == "pending")
+            pending, in_flight_until = session.execute(
+                select(func.count(), func.min(table.claimed_until)).where(table.state == "pending")
             ).one()
+            retry_at = session.scalar(select(OutboxGate.retry_at).where(OutboxGate.id == 1))
         if not pending:
             return None
-        return _aware(earliest) or datetime.now(UTC)
+        if retry_at is not None and retry_at > now:
+            return retry_at
+        return _aware(in_flight_until) or now
 
-    def _update(self, row_ids: Sequence[int], owner: str, **values: object) -> None:
+    def _update(
+        self, row_ids: Sequence[int], owner: str, *, open_gate: bool = False, **values: object
+    ) -> None:
         if not row_ids:
             return
         table = OutboxStatement
@@ -206,37 +224,36 @@ class SqlOutbox:
                 .values(**values),
                 execution_options={"synchronize_session": False},
             )
+            if open_gate:
+                session.execute(
+                    update(OutboxGate)
+                    .where(OutboxGate.id == 1, OutboxGate.failures > 0)
+                    .values(retry_at=None, failures=0, last_error=None)
+                )
 
     # -- operators --------------------------------------------------------------------------
 
     def status(self, *, now: datetime) -> OutboxStatus:
-        """Counts per state, how many wait out a backoff, the oldest pending row."""
+        """Counts per state, whether the queue waits out a backoff, the oldest pending row."""
         table = OutboxStatement
         with self.store.reading() as session:
             counts = dict(
                 session.execute(select(table.state, func.count()).group_by(table.state)).all()
             )
-            waiting, oldest, next_attempt = session.execute(
-                select(
-                    func.count(table.next_attempt_at).filter(table.next_attempt_at > now),
-                    func.min(table.created_at),
-                    func.min(table.next_attempt_at).filter(table.next_attempt_at > now),
-                ).where(table.state == "pending")
-            ).one()
-            last_error = session.scalar(
-                select(table.last_error)
-                .where(table.state == "pending", table.last_error.is_not(None))
-                .order_by(table.id.desc())
-                .limit(1)
+            oldest = session.scalar(
+                select(func.min(table.created_at)).where(table.state == "pending")
             )
+            gate = session.get(OutboxGate, 1)
+        pending = counts.get("pending", 0)
+        closed = gate is not None and gate.retry_at is not None and gate.retry_at > now
         return OutboxStatus(
-            pending=counts.get("pending", 0),
+            pending=pending,
             delivered=counts.get("delivered", 0),
             dead=counts.get("dead", 0),
-            waiting=waiting or 0,
+            waiting=pending if closed else 0,
             oldest_pending=_aware(oldest),
-            next_attempt=_aware(next_attempt),
-            last_error=last_error,
+            next_attempt=gate.retry_at if closed else None,
+            last_error=gate.last_error if gate is not None and gate.failures else None,
         )
 
     def dead_letters(self, *, limit: int = 100) -> list[DeadLetter]:
@@ -255,7 +272,7 @@ class SqlOutbox:
                 r.last_error,
                 r.lrs_status,
                 r.lrs_response,
-                bytes(r.payload),
+                r.payload,
             )
             for r in rows
         ]
@@ -273,7 +290,6 @@ class SqlOutbox:
                 .values(
                     state="pending",
                     attempts=0,
-                    next_attempt_at=None,
                     claimed_by=None,
                     claimed_until=None,
                 ),

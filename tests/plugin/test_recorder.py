@@ -12,7 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from plugin.errors import ConflictError, StatementValidationError, UnknownReferenceError
 from plugin.recorder import Recorder
 from plugin.store.db import Store
-from plugin.store.models import Goal, MentoringSession, OutboxStatement, Outcome, Reflection
+from plugin.store.models import (
+    Goal,
+    MentoringSession,
+    OutboxPayload,
+    OutboxStatement,
+    Outcome,
+    Reflection,
+)
 from plugin.store.outbox import SqlOutbox
 from tests.conftest import SETTINGS
 from tests.fakes import NOW
@@ -91,7 +98,7 @@ def test_recorder_writes_nothing_when_the_outbox_insert_fails(
                 statement_id=clash,
                 template="x",
                 verb="x",
-                payload=b"{}",
+                body=OutboxPayload(payload=b"{}"),
                 state="delivered",
                 attempts=0,
             )

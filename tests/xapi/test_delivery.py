@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from plugin.store.db import Store
-from plugin.store.models import OutboxStatement
+from plugin.store.models import OutboxPayload, OutboxStatement
 from plugin.store.outbox import SqlOutbox
 from tests.conftest import RALPH_ENDPOINT
 from tests.fakes import FakeClock, RecordingLRS
@@ -77,7 +77,9 @@ def test_one_conflicting_statement_is_parked_and_the_rest_delivered(
     with store.reading() as session:
         victim = json.loads(
             session.scalar(
-                select(OutboxStatement.payload).where(OutboxStatement.statement_id == ids[7])
+                select(OutboxPayload.payload)
+                .join(OutboxStatement)
+                .where(OutboxStatement.statement_id == ids[7])
             )
         )
     victim["result"]["duration"] = "PT1H"  # someone else stored a different statement, same id

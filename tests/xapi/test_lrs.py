@@ -18,7 +18,7 @@ from plugin.errors import (
     LRSRejectedError,
     LRSUnavailableError,
 )
-from plugin.retry import parse_retry_after
+from plugin.retry import backoff_delay, parse_retry_after
 from xapi.lrs import LRSClient, LRSCredentials
 
 ENDPOINT = "https://lrs.example.com/tenant-a/xapi/"
@@ -187,3 +187,11 @@ def test_about_is_optional() -> None:
     assert client_for(lambda r: httpx.Response(404)).about() is None
     about = {"version": ["1.0.3", "2.0.0"]}
     assert client_for(lambda r: httpx.Response(200, json=about)).about() == about
+
+
+def test_backoff_grows_to_its_cap_and_never_overflows() -> None:
+    assert 0.5 <= backoff_delay(1, base=1, cap=300) <= 1
+    assert 150 <= backoff_delay(10, base=1, cap=300) <= 300
+    assert 150 <= backoff_delay(5000, base=1, cap=300) <= 300
+    assert backoff_delay(3, base=1, cap=300, retry_after=42) == 42
+    assert backoff_delay(3, base=1, cap=30, retry_after=4200) == 30

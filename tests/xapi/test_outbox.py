@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from plugin.errors import LRSAuthError, LRSEndpointError
 from plugin.store.db import Store
-from plugin.store.models import OutboxStatement
+from plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
 from plugin.store.outbox import SqlOutbox, enqueue
 from tests.fakes import NOW, FakeClock, ScriptedLRS
 from xapi.outbox import Flusher
@@ -59,7 +59,9 @@ def payloads(store: Store) -> list[bytes]:
     with store.reading() as session:
         return [
             bytes(p)
-            for p in session.scalars(select(OutboxStatement.payload).order_by(OutboxStatement.id))
+            for p in session.scalars(
+                select(OutboxPayload.payload).order_by(OutboxPayload.outbox_id)
+            )
         ]
 
 
@@ -326,3 +328,16 @@ def test_claims_skip_rows_of_other_states(store: Store, builder: StatementBuilde
     )
     assert [q.statement_id for q in claimed] == [ids[2]]
     assert json.loads(claimed[0].payload)["id"] == ids[2]
+
+
+def test_the_queue_gate_is_recreated_if_it_went_missing(
+    store: Store, builder: StatementBuilder
+) -> None:
+    queue(store, builder, 2)
+    with store.transaction() as session:
+        session.execute(delete(OutboxGate))
+    clock = FakeClock()
+    make_flusher(store, ScriptedLRS(default=503), clock).flush()
+    assert SqlOutbox(store).status(now=clock.now()).waiting == 2
+    clock.advance(5)
+    assert make_flusher(store, ScriptedLRS(), clock).flush().delivered == 2

@@ -127,10 +127,8 @@ def upgrade() -> None:
         sa.Column("registration", sa.String(length=36), nullable=True),
         sa.Column("session_id", sa.Integer(), nullable=True),
         sa.Column("voids_statement_id", sa.String(length=36), nullable=True),
-        sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -161,6 +159,30 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_outbox_voids_statement_id"), "outbox", ["voids_statement_id"], unique=False
     )
+    op.create_table(
+        "outbox_payload",
+        sa.Column(
+            "outbox_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["outbox_id"],
+            ["outbox.id"],
+            name=op.f("fk_outbox_payload_outbox_id_outbox"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("outbox_id", name=op.f("pk_outbox_payload")),
+    )
+    gate = op.create_table(
+        "outbox_gate",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.CheckConstraint("id = 1", name=op.f("ck_outbox_gate_single_row")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_gate")),
+    )
+    op.bulk_insert(gate, [{"id": 1, "failures": 0}])
     op.create_table(
         "outcome",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -226,6 +248,8 @@ def downgrade() -> None:
     for table in (
         "reflection",
         "outcome",
+        "outbox_gate",
+        "outbox_payload",
         "outbox",
         "goal",
         "mentoring_session",
