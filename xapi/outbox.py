@@ -23,7 +23,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -80,17 +80,15 @@ class OutboxStore(Protocol):
         """Set a row aside as a dead letter with the LRS's answer."""
         ...
 
-    def release(
-        self,
-        row_ids: Sequence[int],
-        *,
-        owner: str,
-        retry_at: datetime,
-        error: str | None,
-        failed: bool,
+    def release(self, row_ids: Sequence[int], *, owner: str) -> None:
+        """Give rows back untouched (the flush stopped for a reason that is not theirs)."""
+        ...
+
+    def back_off(
+        self, row_ids: Sequence[int], *, owner: str, retry_at: datetime, error: str
     ) -> None:
-        """Give rows back. ``failed``: count an attempt, record ``error``, and hold the whole
-        queue until ``retry_at`` (the LRS is unavailable for every statement alike)."""
+        """The LRS is unavailable: give rows back with an attempt counted, and hold the whole
+        queue until ``retry_at`` (an outage affects every statement alike)."""
         ...
 
     def next_due(self, *, now: datetime) -> datetime | None:
@@ -134,7 +132,7 @@ class FlushReport:
     transient_failures: int = 0
     batch_size: int = 0
     stopped_by: str | None = None
-    errors: list[str] = field(default_factory=list)
+    last_error: str | None = None
 
 
 @dataclass(slots=True)
@@ -251,16 +249,9 @@ class Flusher:
                 self._back_off(left, err, report)
                 return
             except FatalError as err:
-                left = [r for c in (chunk, *chunks) for r in c]
-                self.store.release(
-                    [r.row_id for r in left],
-                    owner=self.owner,
-                    retry_at=self.clock.now(),
-                    error=None,
-                    failed=False,
-                )
-                report.stopped_by = type(err).__name__
-                report.errors.append(str(err))
+                left = [r.row_id for c in (chunk, *chunks) for r in c]
+                self.store.release(left, owner=self.owner)
+                report.stopped_by, report.last_error = type(err).__name__, str(err)
                 raise
             else:
                 self.store.mark_delivered(
@@ -309,15 +300,11 @@ class Flusher:
             retry_after=err.retry_after,
         )
         retry_at = self.clock.now() + timedelta(seconds=delay)
-        self.store.release(
-            [r.row_id for r in rows],
-            owner=self.owner,
-            retry_at=retry_at,
-            error=str(err),
-            failed=True,
+        self.store.back_off(
+            [r.row_id for r in rows], owner=self.owner, retry_at=retry_at, error=str(err)
         )
         report.transient_failures += 1
-        report.errors.append(str(err))
+        report.last_error = str(err)
         log.warning("LRS unavailable (%s); %d statements wait %.1fs", err, len(rows), delay)
 
 

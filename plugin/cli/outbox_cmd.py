@@ -75,8 +75,8 @@ def flush(app: AppContext, wait: bool, max_wait: float | None) -> None:
         f"{report.requests} requests; {left.pending} pending ({left.waiting} waiting to "
         f"retry), {left.dead} dead letters"
     )
-    if report.errors:
-        click.echo(f"last LRS error: {report.errors[-1]}", err=True)
+    if report.last_error:
+        click.echo(f"last LRS error: {report.last_error}", err=True)
     if left.waiting or report.parked:
         raise SystemExit(1)
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from plugin.store.db import Store
@@ -121,8 +121,9 @@ class SqlOutbox:
             payloads = dict(
                 session.execute(
                     select(OutboxPayload.outbox_id, OutboxPayload.payload).where(
-                        OutboxPayload.outbox_id.in_([r.id for r in rows])
-                    )
+                        OutboxPayload.outbox_id.in_(bindparam("ids", expanding=True))
+                    ),
+                    {"ids": [r.id for r in rows]},
                 ).all()
             )
         return sorted(
@@ -171,18 +172,12 @@ class SqlOutbox:
             attempts=OutboxStatement.attempts + 1,
         )
 
-    def release(
-        self,
-        row_ids: Sequence[int],
-        *,
-        owner: str,
-        retry_at: datetime,
-        error: str | None,
-        failed: bool,
+    def release(self, row_ids: Sequence[int], *, owner: str) -> None:
+        self._update(row_ids, owner, claimed_by=None, claimed_until=None)
+
+    def back_off(
+        self, row_ids: Sequence[int], *, owner: str, retry_at: datetime, error: str
     ) -> None:
-        if not failed:
-            self._update(row_ids, owner, claimed_by=None, claimed_until=None)
-            return
         self._update(
             row_ids,
             owner,
@@ -220,8 +215,9 @@ class SqlOutbox:
         with self.store.transaction() as session:
             session.execute(
                 update(table)
-                .where(table.id.in_(list(row_ids)), table.claimed_by == owner)
+                .where(table.id.in_(bindparam("ids", expanding=True)), table.claimed_by == owner)
                 .values(**values),
+                {"ids": list(row_ids)},  # bound at execution: no per-id work in SQLAlchemy
                 execution_options={"synchronize_session": False},
             )
             if open_gate:
