@@ -227,15 +227,12 @@ class Recorder:
             if row.status == "cancelled":
                 raise ConflictError(f"session {session_key!r} is already cancelled")
             row.status = "cancelled"
-            voided = select(OutboxStatement.voids_statement_id).where(
-                OutboxStatement.voids_statement_id.is_not(None)
-            )
+            # A session is cancelled once, so none of its statements is voided yet.
             targets = session.scalars(
                 select(OutboxStatement.statement_id)
                 .where(
                     OutboxStatement.session_id == row.id,
                     OutboxStatement.voids_statement_id.is_(None),
-                    OutboxStatement.statement_id.not_in(voided),
                 )
                 .order_by(OutboxStatement.id)
             ).all()

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import BigInteger, and_, any_, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from plugin.store.db import Store
 from plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
@@ -121,7 +123,7 @@ class SqlOutbox:
             payloads = dict(
                 session.execute(
                     select(OutboxPayload.outbox_id, OutboxPayload.payload).where(
-                        OutboxPayload.outbox_id.in_(bindparam("ids", expanding=True))
+                        self._one_of(OutboxPayload.outbox_id)
                     ),
                     {"ids": [r.id for r in rows]},
                 ).all()
@@ -206,6 +208,13 @@ class SqlOutbox:
             return retry_at
         return _aware(in_flight_until) or now
 
+    def _one_of(self, column: ColumnElement[int]) -> ColumnElement[bool]:
+        """``column`` is one of the ids bound as ``ids`` at execution: one array parameter on
+        PostgreSQL, an expanding ``IN`` on SQLite (no per-id work in SQLAlchemy either way)."""
+        if self.store.dialect == "postgresql":
+            return column == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+        return column.in_(bindparam("ids", expanding=True))
+
     def _update(
         self, row_ids: Sequence[int], owner: str, *, open_gate: bool = False, **values: object
     ) -> None:
@@ -215,9 +224,9 @@ class SqlOutbox:
         with self.store.transaction() as session:
             session.execute(
                 update(table)
-                .where(table.id.in_(bindparam("ids", expanding=True)), table.claimed_by == owner)
+                .where(self._one_of(table.id), table.claimed_by == owner)
                 .values(**values),
-                {"ids": list(row_ids)},  # bound at execution: no per-id work in SQLAlchemy
+                {"ids": list(row_ids)},
                 execution_options={"synchronize_session": False},
             )
             if open_gate:

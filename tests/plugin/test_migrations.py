@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -11,6 +12,7 @@ from sqlalchemy import inspect
 from plugin.store.db import Store
 from plugin.store.migrate import current_revision, head_revision
 from plugin.store.models import Base
+from tests.conftest import PG_URL
 
 
 def test_the_migrated_store_matches_the_models(store: Store) -> None:
@@ -29,3 +31,12 @@ def test_sqlite_stores_use_write_ahead_logging(tmp_path: Path) -> None:
 def test_the_outbox_has_a_partial_index_for_pending_rows(store: Store) -> None:
     indexes = {i["name"] for i in inspect(store.engine).get_indexes("outbox")}
     assert "ix_outbox_pending" in indexes
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: set MENTORBRIDGE_TEST_DATABASE_URL")
+def test_outbox_pages_leave_room_for_hot_updates_on_postgresql(pg_database_url: str) -> None:
+    with Store(pg_database_url) as store, store.engine.connect() as connection:
+        options = connection.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname = 'outbox'"
+        ).scalar()
+    assert "fillfactor=50" in options

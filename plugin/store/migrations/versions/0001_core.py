@@ -146,6 +146,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("statement_id", name=op.f("uq_outbox_statement_id")),
+        postgresql_with={"fillfactor": 50},
     )
     op.create_index(
         "ix_outbox_pending",
@@ -156,9 +157,6 @@ def upgrade() -> None:
         postgresql_where=sa.text("state = 'pending'"),
     )
     op.create_index(op.f("ix_outbox_session_id"), "outbox", ["session_id"], unique=False)
-    op.create_index(
-        op.f("ix_outbox_voids_statement_id"), "outbox", ["voids_statement_id"], unique=False
-    )
     op.create_table(
         "outbox_payload",
         sa.Column(
