@@ -33,7 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy.engine import make_url
 
 from plugin.store.db import Store
 from plugin.store.migrate import upgrade
@@ -102,7 +103,13 @@ def reset(store: Store, pending: int | None = None) -> int:
                     .where(OutboxStatement.id >= cutoff)
                     .values(state="delivered")
                 )
-        return session.scalar(select(func.count()).where(OutboxStatement.state == "pending"))
+        pending_now = session.scalar(select(func.count()).where(OutboxStatement.state == "pending"))
+    if store.dialect == "postgresql":
+        # Resetting rewrote every row; vacuum so each mode starts from a freshly queued table,
+        # as a real backlog does, not from the previous mode's dead rows.
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE outbox, outbox_payload")
+    return pending_now
 
 
 # -- the LRSs -------------------------------------------------------------------------------
@@ -263,6 +270,24 @@ def run_mode(
     return result
 
 
+@contextmanager
+def scratch_database(server_url: str | None, directory: Path) -> Iterator[str]:
+    """A fresh SQLite file, or a database of our own on the given PostgreSQL server."""
+    if server_url is None:
+        yield f"sqlite:///{directory / 'bench.sqlite3'}"
+        return
+    name = f"mentorbridge_bench_{os.getpid()}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--statements", type=int, default=100_000)
@@ -271,7 +296,11 @@ def main() -> None:
         "--single", type=int, default=2_000, help="statements for the one-POST-per-statement mode"
     )
     parser.add_argument("--lrs", choices=["ralph", "null"], default="ralph")
-    parser.add_argument("--store-url", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--store-url",
+        help="a PostgreSQL server to use (the bench makes and drops a database of its own "
+        "there); default: a fresh SQLite file",
+    )
     parser.add_argument("--out", type=Path, help="default: bench/results/flush-<lrs>.json")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
@@ -289,13 +318,13 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    with tempfile.TemporaryDirectory(prefix="mentorbridge-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="mentorbridge-bench-") as tmp,
+        scratch_database(args.store_url, Path(tmp)) as store_url,
+    ):
         work = Path(tmp)
-        store_url = args.store_url or f"sqlite:///{work / 'bench.sqlite3'}"
         store = Store(store_url)
         upgrade(store)
-        with store.transaction() as session:
-            session.execute(OutboxStatement.__table__.delete())
         print(f"queueing {args.statements:,} statements ({store.describe()}) …", flush=True)
         build_seconds = queue_statements(store, args.statements)
         print(
