@@ -22,12 +22,14 @@ from types import ModuleType
 
 import httpx
 
+from plugin.errors import FatalError
+
 __all__ = ["LocalLRS", "LocalLRSError", "free_port"]
 
 USERNAME = "mentorbridge"
 
 
-class LocalLRSError(RuntimeError):
+class LocalLRSError(FatalError):
     """The local LRS could not be prepared or did not start."""
 
 
@@ -40,6 +42,11 @@ def _require_lrs_extra() -> ModuleType:
         raise LocalLRSError(
             "the local LRS needs the `lrs` extra: pip install 'mentorbridge[lrs]'"
         ) from err
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 def free_port() -> int:
@@ -83,13 +90,21 @@ class LocalLRS:
         return self.directory / "password"
 
     @property
+    def history_file(self) -> Path:
+        """Ralph's request history, one per run."""
+        return self.directory / "history.json"
+
+    @property
     def statements_file(self) -> Path:
         """Where Ralph keeps the statements (JSON lines)."""
         return self.directory / "fs_lrs.jsonl"
 
     def prepare(self) -> None:
-        """Create the directory, a password (kept if there is one) and Ralph's auth file."""
+        """Create the directory, a password (kept if there is one), Ralph's auth file and a
+        fresh history file (Ralph rewrites it whole on every write, so it must not grow
+        from run to run). Statements are kept."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.history_file.unlink(missing_ok=True)
         if not self.password_file.exists():
             self.password_file.touch(mode=0o600)
             self.password_file.write_text(secrets.token_urlsafe(24), "utf-8")
@@ -113,11 +128,15 @@ class LocalLRS:
             "RALPH_AUTH_FILE": str(self.directory / "auth.json"),
             "RALPH_RUNSERVER_BACKEND": "fs",
             "RALPH_BACKENDS__LRS__FS__DEFAULT_DIRECTORY_PATH": str(self.directory),
-            "RALPH_HISTORY_FILE": str(self.directory / "history.json"),
+            "RALPH_HISTORY_FILE": str(self.history_file),
         }
 
     def start(self, *, timeout: float = 30.0) -> None:
         """Start the server in a child process and wait until it answers."""
+        if not _port_is_free(self.port):
+            raise LocalLRSError(
+                f"port {self.port} on 127.0.0.1 is already in use; choose another (--port)"
+            )
         self.prepare()
         log = (self.directory / "server.log").open("ab")
         self._process = subprocess.Popen(
