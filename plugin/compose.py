@@ -7,13 +7,17 @@ together one way only.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
+from connectors.workday.connector import WorkdayConnector
 from plugin.config import Config
 from plugin.errors import ConfigError
 from plugin.recorder import Recorder
+from plugin.store.credentials import StoredRefreshToken
 from plugin.store.db import Store
+from plugin.store.hris import HrisMirror
 from plugin.store.migrate import check_current
 from plugin.store.outbox import SqlOutbox
 from xapi.lrs import LRSClient, LRSCredentials
@@ -22,11 +26,13 @@ from xapi.statements import StatementBuilder, StatementSettings
 
 __all__ = [
     "flusher",
+    "hris_mirror",
     "lrs_client",
     "lrs_credentials",
     "open_store",
     "recorder",
     "statement_builder",
+    "workday_connector",
 ]
 
 
@@ -40,6 +46,25 @@ def open_store(config: Config, *, migrated: bool = True) -> Store:
             store.dispose()
             raise
     return store
+
+
+def workday_connector(config: Config, store: Store, **options: Any) -> WorkdayConnector:
+    """The Workday connector; a rotated refresh token is kept in ``store``."""
+    settings = config["workday"]
+    refresh_tokens = None
+    if settings.get("refresh_token") and settings["client_id"]:
+        refresh_tokens = StoredRefreshToken(
+            store,
+            provider="workday",
+            client_id=settings["client_id"],
+            configured=settings["refresh_token"],
+        )
+    return WorkdayConnector(settings, refresh_tokens=refresh_tokens, **options)
+
+
+def hris_mirror(config: Config, store: Store) -> HrisMirror:
+    """The HRIS mirror, storing only the sensitive fields the admin enabled."""
+    return HrisMirror(store, sensitive_fields=config["workday"]["sensitive_fields"])
 
 
 def statement_builder(config: Config) -> StatementBuilder:

@@ -296,6 +296,8 @@ def _coerce(raw: str, setting: Setting, name: str) -> Any:
                 if lowered in ("0", "false", "no", "off"):
                     return False
                 raise ValueError(raw)
+            case "array":
+                return [item.strip() for item in raw.split(",") if item.strip()]
             case _:
                 return raw
     except ValueError:
@@ -340,7 +342,7 @@ def _validate(values: dict[str, Any], sources: dict[str, str]) -> None:
         lines = []
         for path, message in found:
             key = path.lstrip(".") or "(top level)"
-            where = sources.get(key)
+            where = sources.get(key.split("[")[0])
             if key in {s.key for s in setting_paths() if s.secret}:
                 message = "is not valid: expected " + _setting(key).schema.get("description", "")
             lines.append(f"{key}{f' (from {where})' if where else ''}: {message}")

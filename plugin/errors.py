@@ -7,10 +7,14 @@
     │   ├── ConfigError          bad config file, env override or secret (CLI exit 2)
     │   ├── StoreNotMigratedError
     │   ├── LRSAuthError         401/403: wrong credentials or scope
-    │   └── LRSEndpointError     404/405/…: the endpoint is not an xAPI statements resource
+    │   ├── LRSEndpointError     404/405/…: the endpoint is not an xAPI statements resource
+    │   ├── SourceAuthError      an HRIS/LMS refused our credentials (after one token renewal)
+    │   ├── SourcePermissionError  the credentials work but lack a permission (domain, scope)
+    │   └── SourceRequestError   the request is wrong: tenant, report, version, a validation fault
     ├── RetriableError           the same work may succeed later
     │   ├── LRSUnavailableError  429, 5xx, timeouts, connection errors (``retry_after``)
-    │   └── LRSPayloadTooLargeError  413: send the same statements in smaller batches
+    │   ├── LRSPayloadTooLargeError  413: send the same statements in smaller batches
+    │   └── SourceUnavailableError  HRIS/LMS throttling, 5xx, maintenance, malformed pages
     └── RejectedError            this one input is bad; set it aside and carry on
         ├── ValidationError      names the field, the value and what is expected
         │   └── StatementValidationError
@@ -39,6 +43,11 @@ __all__ = [
     "MentorbridgeError",
     "RejectedError",
     "RetriableError",
+    "SourceAuthError",
+    "SourceError",
+    "SourcePermissionError",
+    "SourceRequestError",
+    "SourceUnavailableError",
     "StatementValidationError",
     "StoreNotMigratedError",
     "UnknownReferenceError",
@@ -89,6 +98,26 @@ class LRSEndpointError(LRSError, FatalError):
     """The LRS answered in a way that means the endpoint itself is wrong (404, 405, …)."""
 
 
+class SourceError(MentorbridgeError):
+    """Mixin base for errors from a system of record (HRIS, LMS)."""
+
+    def __init__(self, message: str, *, response: Any = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class SourceAuthError(SourceError, FatalError):
+    """The source refused our credentials, even after renewing the access token."""
+
+
+class SourcePermissionError(SourceError, FatalError):
+    """The credentials work, but lack a permission the request needs."""
+
+
+class SourceRequestError(SourceError, FatalError):
+    """The source says the request itself is wrong (unknown tenant or report, a bad parameter)."""
+
+
 # -- retry ----------------------------------------------------------------------------------
 
 
@@ -112,6 +141,20 @@ class LRSUnavailableError(LRSError, RetriableError):
 
 class LRSPayloadTooLargeError(LRSError, RetriableError):
     """The LRS refused the request body as too large (413)."""
+
+
+class SourceUnavailableError(SourceError, RetriableError):
+    """The source is throttling, down, in maintenance or sent a malformed answer.
+
+    Attributes:
+        retry_after: seconds the source asked us to wait, if it said.
+    """
+
+    def __init__(
+        self, message: str, *, response: Any = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, response=response)
+        self.retry_after = retry_after
 
 
 # -- skip -----------------------------------------------------------------------------------

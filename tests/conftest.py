@@ -21,9 +21,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from plugin.recorder import Recorder
+from plugin.store import Base
 from plugin.store.db import Store
 from plugin.store.migrate import upgrade
-from plugin.store.models import Base
 from tests.fakes import NOW
 from xapi.localrs import LocalLRS
 from xapi.statements import StatementBuilder, StatementSettings

@@ -73,11 +73,23 @@ def _register() -> None:
         demo_cmd,
         lrs_cmd,
         outbox_cmd,
+        sync_cmd,
+        workday_cmd,
         worker_cmd,
         xapi_cmd,
     )
 
-    for module in (config_cmd, db_cmd, demo_cmd, lrs_cmd, outbox_cmd, worker_cmd, xapi_cmd):
+    for module in (
+        config_cmd,
+        db_cmd,
+        demo_cmd,
+        lrs_cmd,
+        outbox_cmd,
+        sync_cmd,
+        worker_cmd,
+        workday_cmd,
+        xapi_cmd,
+    ):
         cli.add_command(module.command)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+import schemas
 from plugin.cli import AppContext, pass_app
 from plugin.config import env_name, redacted, setting_paths
 
@@ -63,7 +64,15 @@ def reference_markdown() -> str:
         "| key | environment variable | default | expected |",
         "|---|---|---|---|",
     ]
+    grouped = _grouped_sections()
+    shown: set[tuple[str, ...]] = set()
     for setting in setting_paths():
+        section = setting.path[:-1]
+        if any(section[: len(g)] == g for g in grouped):
+            if section not in shown:
+                shown.add(section)
+                lines.append(_group_row(section))
+            continue
         schema = setting.schema
         if setting.secret:
             default = "*(secret: no default)*"
@@ -74,3 +83,31 @@ def reference_markdown() -> str:
         expected = schema.get("description", "").replace("|", "\\|").replace("<", "&lt;")
         lines.append(f"| `{setting.key}` | `{env_name(setting)}` | {default} | {expected} |")
     return "\n".join(lines)
+
+
+def _grouped_sections() -> list[tuple[str, ...]]:
+    """Sections marked ``"x-reference": "grouped"``: one row per subsection, not per key."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        for name, child in node.get("properties", {}).items():
+            if child.get("type") == "object":
+                if child.get("x-reference") == "grouped":
+                    found.append((*path, name))
+                else:
+                    walk(child, (*path, name))
+
+    walk(schemas.load("config"), ())
+    return found
+
+
+def _group_row(section: tuple[str, ...]) -> str:
+    node = schemas.load("config")
+    for part in section:
+        node = node["properties"][part]
+    key = ".".join(section)
+    env = "MENTORBRIDGE_" + "_".join(section).upper() + "_*"
+    described = node.get("description", "").replace("|", "\\|")
+    return (
+        f"| `{key}.*` | `{env}` | one per field: see connectors/workday/README.md | {described} |"
+    )

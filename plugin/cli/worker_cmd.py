@@ -8,7 +8,7 @@ import click
 
 from plugin import compose
 from plugin.cli import AppContext, pass_app
-from plugin.jobs import FlushJob, build_scheduler
+from plugin.jobs import FlushJob, SyncJob, build_scheduler
 
 
 @click.command("worker")
@@ -21,11 +21,12 @@ def command(app: AppContext) -> None:
             compose.flusher(config, store, lrs),
             pause_seconds=config["outbox"]["backoff_max_seconds"],
         )
-        scheduler = build_scheduler(config, flush=job)
+        scheduler = build_scheduler(config, flush=job, sync=SyncJob(config, store))
         signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
         click.echo(
             f"worker running: outbox flush every "
-            f"{config['outbox']['flush_interval_seconds']:g}s to {lrs.endpoint} "
+            f"{config['outbox']['flush_interval_seconds']:g}s to {lrs.endpoint}, "
+            f"Workday sync on '{config['workday']['schedule']}' (UTC) "
             "(Ctrl-C or SIGTERM stops it)"
         )
         job()  # at once, not only after the first interval

@@ -45,10 +45,16 @@ class Store:
         return f"PostgreSQL {self.url.render_as_string(hide_password=True)}"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One unit of work: everything in it commits together or not at all."""
-        with self._sessions() as session, session.begin():
+    def transaction(self, *, rollback: bool = False) -> Iterator[Session]:
+        """One unit of work: everything in it commits together or not at all.
+
+        Args:
+            rollback: undo it all at the end even if nothing failed (a dry run).
+        """
+        with self._sessions() as session, session.begin() as transaction:
             yield session
+            if rollback:
+                transaction.rollback()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -1,0 +1,274 @@
+"""From custom-report rows (and report files) to normalised records, through the admin's aliases.
+
+Workday sends every value as a string, booleans as ``"0"``/``"1"``, dates sometimes with a zone
+offset (``2019-03-04-08:00``), leaves empty fields out and nests multi-instance fields as arrays
+of objects (report files in CSV carry those arrays as JSON text). A value that cannot be read
+raises :class:`RowError` naming our field, the report column and what was expected; the stream
+turns it into a skipped record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+__all__ = ["NESTED", "STREAM_FIELDS", "RowError", "normalize", "read_value"]
+
+
+class RowError(ValueError):
+    """A report value that cannot be read."""
+
+    def __init__(self, field: str, alias: str, value: Any, expected: str) -> None:
+        super().__init__(f"{field} (report column {alias}) = {value!r}: expected {expected}")
+
+
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ].*|[+-]\d{2}:\d{2}|Z)?$")
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError("text")
+    return value.strip() or None
+
+
+def _date(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    match = _DATE.match(text)
+    if match is None:
+        raise ValueError("a date such as 2024-03-01")
+    date.fromisoformat(match.group(1))  # a real calendar date
+    return match.group(1)
+
+
+def _moment(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("a date and time such as 2026-10-02T09:15:00+00:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()
+
+
+def _boolean(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = _text(value)
+    if text is None:
+        return None
+    lowered = text.lower()
+    if lowered in ("1", "true", "y", "yes"):
+        return True
+    if lowered in ("0", "false", "n", "no"):
+        return False
+    raise ValueError('"1" or "0"')
+
+
+def _integer(value: Any) -> int | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError("a whole number") from None
+
+
+def _worker_type(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    lowered = text.lower()
+    if lowered.startswith("contingent"):
+        return "contingent"
+    if lowered in ("employee", "regular", "ee"):
+        return "employee"
+    raise ValueError('"Employee" or "Contingent Worker"')
+
+
+def _country(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z]{2}", text):
+        raise ValueError("an ISO 3166-1 alpha-2 code such as GB")
+    return text.upper()
+
+
+Reader = Callable[[Any], Any]
+_READERS: dict[str, Reader] = {
+    "text": _text,
+    "date": _date,
+    "moment": _moment,
+    "boolean": _boolean,
+    "integer": _integer,
+    "worker_type": _worker_type,
+    "country": _country,
+}
+
+
+def read_value(kind: str, value: Any) -> Any:
+    """Read one Workday value as ``kind`` (text, date, moment, boolean, integer, …).
+
+    Raises:
+        ValueError: with what was expected.
+    """
+    return _READERS[kind](value) if value is not None else None
+
+
+#: Per stream (and per nested list): our field → how its value is read; ``list:<name>`` is a
+#: multi-instance field whose items follow the ``<name>`` entry.
+STREAM_FIELDS: dict[str, dict[str, str]] = {
+    "workers": {
+        "workday_id": "text",
+        "employee_id": "text",
+        "worker_type": "worker_type",
+        "legal_name": "text",
+        "preferred_name": "text",
+        "work_email": "text",
+        "business_title": "text",
+        "job_profile_id": "text",
+        "job_profile": "text",
+        "management_level": "text",
+        "supervisory_organization_id": "text",
+        "supervisory_organization": "text",
+        "manager_employee_id": "text",
+        "location": "text",
+        "country": "country",
+        "time_zone": "text",
+        "hire_date": "date",
+        "original_hire_date": "date",
+        "active": "boolean",
+        "termination_date": "date",
+        "additional_jobs": "list:additional_jobs",
+        "last_updated": "moment",
+        "birth_generation": "text",
+        "gender": "text",
+        "ethnicity": "text",
+    },
+    "additional_jobs": {
+        "position_id": "text",
+        "business_title": "text",
+        "job_profile_id": "text",
+        "supervisory_organization_id": "text",
+    },
+    "organizations": {
+        "organization_id": "text",
+        "name": "text",
+        "type": "text",
+        "superior_organization_id": "text",
+        "manager_employee_id": "text",
+        "inactive": "boolean",
+    },
+    "competencies": {
+        "competency_id": "text",
+        "name": "text",
+        "category": "text",
+        "scale_id": "text",
+        "levels": "list:competency_levels",
+        "inactive": "boolean",
+    },
+    "competency_levels": {"level_id": "text", "name": "text", "rank": "integer"},
+    "competency_assessments": {
+        "employee_id": "text",
+        "competency_id": "text",
+        "level_id": "text",
+        "level": "text",
+        "assessed_on": "date",
+        "source": "text",
+        "last_updated": "moment",
+    },
+    "job_profile_competencies": {
+        "job_profile_id": "text",
+        "job_profile": "text",
+        "competencies": "list:required_competencies",
+    },
+    "required_competencies": {
+        "competency_id": "text",
+        "required_level_id": "text",
+        "required_level": "text",
+    },
+    "succession_plans": {
+        "position_id": "text",
+        "position": "text",
+        "incumbent_employee_id": "text",
+        "last_updated": "moment",
+        "candidates": "list:succession_candidates",
+    },
+    "succession_candidates": {
+        "employee_id": "text",
+        "readiness_id": "text",
+        "readiness": "text",
+        "top_candidate": "boolean",
+        "temporary_fill": "boolean",
+    },
+}
+NESTED = {
+    kind.split(":", 1)[1]
+    for fields in STREAM_FIELDS.values()
+    for kind in fields.values()
+    if kind.startswith("list:")
+}
+#: Fields that default when a report leaves them out (Workday omits empty values).
+_DEFAULTS = {"inactive": False, "top_candidate": False, "temporary_fill": False}
+_SENSITIVE = ("birth_generation", "gender", "ethnicity")
+
+
+def normalize(
+    stream: str,
+    row: Mapping[str, Any],
+    aliases: Mapping[str, Mapping[str, str]],
+    *,
+    sensitive: Sequence[str] = (),
+) -> dict[str, Any]:
+    """One report row as a normalised record of ``stream``.
+
+    Args:
+        aliases: per stream and nested list, our field → report column ("" = not read).
+        sensitive: the sensitive fields an admin enabled; the others are never read.
+
+    Raises:
+        RowError: a value cannot be read.
+    """
+    record: dict[str, Any] = {}
+    for field, kind in STREAM_FIELDS[stream].items():
+        if field in _SENSITIVE and field not in sensitive:
+            continue
+        alias = aliases[stream].get(field, "")
+        value = row.get(alias) if alias else None
+        if kind.startswith("list:"):
+            record[field] = _items(field, alias, value, kind[5:], aliases)
+            continue
+        try:
+            read = _READERS[kind](value) if value is not None else None
+        except ValueError as err:
+            raise RowError(field, alias, value, str(err)) from None
+        record[field] = _DEFAULTS.get(field) if read is None and field in _DEFAULTS else read
+    return record
+
+
+def _items(
+    field: str, alias: str, value: Any, nested: str, aliases: Mapping[str, Mapping[str, str]]
+) -> list[dict[str, Any]]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):  # a report file in CSV carries the array as JSON text
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise RowError(field, alias, value, "a JSON array of objects") from None
+    if isinstance(value, dict):  # one instance may arrive unwrapped
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise RowError(field, alias, value, "an array of objects")
+    return [normalize(nested, item, aliases) for item in value]

@@ -1,0 +1,260 @@
+"""Workday streams over custom reports, report files and REST.
+
+Every stream yields normalised records (``schemas/workday/<stream>.schema.json``) or
+:class:`~connectors.base.Skipped` markers; the sync runner does the rest.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from requests.auth import AuthBase
+
+from connectors.base import Skipped, Stream, Window
+from connectors.workday.client import WorkdayClient
+from connectors.workday.fields import RowError, normalize
+from connectors.workday.reportfile import iter_report_rows
+from plugin.errors import SourceRequestError, SourceUnavailableError
+
+__all__ = [
+    "INCREMENTAL_REPORTS",
+    "PRIMARY_KEYS",
+    "FileRows",
+    "ReportRows",
+    "ReportStream",
+    "RestOrganizations",
+    "RestWorkers",
+]
+
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "workers": ("workday_id",),
+    "organizations": ("organization_id",),
+    "competencies": ("competency_id",),
+    "competency_assessments": ("employee_id", "competency_id", "assessed_on", "source"),
+    "job_profile_competencies": ("job_profile_id",),
+    "succession_plans": ("position_id",),
+}
+#: Reports with a last-updated column, so the date prompts can narrow them to what changed.
+INCREMENTAL_REPORTS = frozenset({"workers", "competency_assessments", "succession_plans"})
+
+
+class RowSource(Protocol):
+    """Where report rows come from: a custom report run, or an exported file."""
+
+    def incremental(self, stream: str) -> bool: ...
+
+    def rows(self, stream: str, window: Window) -> AbstractContextManager[Iterator[dict]]: ...
+
+
+class FileRows:
+    """Report files in a folder: ``<stream>.json`` or ``<stream>.csv``."""
+
+    def __init__(self, directory: Path, fmt: str = "json") -> None:
+        self.directory, self.fmt = Path(directory), fmt
+
+    def path(self, stream: str) -> Path:
+        return self.directory / f"{stream}.{self.fmt}"
+
+    def incremental(self, stream: str) -> bool:
+        return False
+
+    @contextmanager
+    def rows(self, stream: str, window: Window) -> Iterator[Iterator[dict]]:
+        path = self.path(stream)
+        try:
+            body = path.open("rb")
+        except OSError as err:
+            raise SourceRequestError(f"cannot read the report file {path}: {err.strerror}") from err
+        with body:
+            yield iter_report_rows(body, self.fmt, what=f"report file {path}")
+
+
+class ReportRows:
+    """Custom reports (RaaS), run with the window as date prompts where the report has them."""
+
+    def __init__(
+        self,
+        client: WorkdayClient,
+        *,
+        owner: str,
+        reports: Mapping[str, str],
+        prompts: Mapping[str, str],
+        auth: AuthBase,
+    ) -> None:
+        self.client, self.owner, self.reports = client, owner, reports
+        self.prompts, self.auth = prompts, auth
+
+    def incremental(self, stream: str) -> bool:
+        return stream in INCREMENTAL_REPORTS
+
+    def url(self, stream: str) -> str:
+        return self.client.report_url(self.owner, self.reports[stream])
+
+    @contextmanager
+    def rows(self, stream: str, window: Window) -> Iterator[Iterator[dict]]:
+        params = {"format": "json"}
+        if window.since is not None and self.incremental(stream):
+            params[self.prompts["updated_from"]] = window.since.isoformat()
+            params[self.prompts["updated_through"]] = window.until.isoformat()
+        what = f"custom report {self.reports[stream]}"
+        with self.client.report(self.url(stream), params=params, auth=self.auth, what=what) as body:
+            yield iter_report_rows(body, "json", what=what)
+
+
+class ReportStream(Stream):
+    """One stream read from report rows, through the admin's column aliases."""
+
+    def __init__(
+        self,
+        name: str,
+        source: RowSource,
+        aliases: Mapping[str, Mapping[str, str]],
+        *,
+        sensitive: Sequence[str] = (),
+    ) -> None:
+        self.name, self.source, self.aliases = name, source, aliases
+        self.primary_key = PRIMARY_KEYS[name]
+        self.incremental = source.incremental(name)
+        self.sensitive = tuple(sensitive)
+
+    def records(self, window: Window) -> Iterator[dict[str, Any] | Skipped]:
+        with self.source.rows(self.name, window) as rows:
+            for row in rows:
+                try:
+                    yield normalize(self.name, row, self.aliases, sensitive=self.sensitive)
+                except RowError as err:
+                    yield Skipped(self._row_key(row), str(err))
+
+    def _row_key(self, row: Mapping[str, Any]) -> str:
+        fields = self.aliases[self.name]
+        return "/".join(str(row.get(fields.get(k, ""), "?")) for k in self.primary_key)
+
+
+# -- REST -------------------------------------------------------------------------------------
+
+
+class _RestStream(Stream):
+    """Offset paging until a short or empty page; ``total`` is never trusted."""
+
+    resource: str
+
+    def __init__(self, client: WorkdayClient, *, service_path: str, page_size: int) -> None:
+        self.client, self.service_path, self.page_size = client, service_path, page_size
+
+    def pages(self) -> Iterator[list[dict[str, Any]]]:
+        url = self.client.rest_url(self.service_path, self.resource)
+        offset = 0
+        while True:
+            what = f"{self.resource} page at offset {offset}"
+            page = self.client.rest_page(url, limit=self.page_size, offset=offset, what=what)
+            data = page.get("data")
+            if not isinstance(data, list):
+                raise SourceUnavailableError(f"{what}: the page has no data list")
+            yield data
+            if len(data) < self.page_size:
+                return
+            offset += len(data)
+
+    def records(self, window: Window) -> Iterator[dict[str, Any] | Skipped]:
+        for page in self.pages():
+            for item in page:
+                if not isinstance(item, dict) or not item.get("id"):
+                    yield Skipped("?", f"a {self.resource} item without an id")
+                    continue
+                yield self.normalize(item, window.until.date())
+
+    @abstractmethod
+    def normalize(self, item: dict[str, Any], today: date) -> dict[str, Any]:
+        """One REST item as a normalised record."""
+
+
+def _get(item: Any, *path: str) -> Any:
+    for part in path:
+        if not isinstance(item, dict):
+            return None
+        item = item.get(part)
+    return item
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _day(value: Any) -> str | None:
+    text = _text(value)
+    return text[:10] if text else None
+
+
+class RestWorkers(_RestStream):
+    """Workers from the REST workers resource (staffing shape)."""
+
+    name = "workers"
+    primary_key = PRIMARY_KEYS["workers"]
+    resource = "workers"
+
+    def normalize(self, item: dict[str, Any], today: date) -> dict[str, Any]:
+        job = item.get("primaryJob") or {}
+        worker_type = _text(_get(item, "workerType", "descriptor")) or "Employee"
+        termination = _day(item.get("terminationDate"))
+        active = item.get("active")
+        if not isinstance(active, bool):
+            active = termination is None or date.fromisoformat(termination) > today
+        return {
+            "workday_id": item["id"],
+            "employee_id": _text(item.get("workerId")),
+            "worker_type": "contingent"
+            if worker_type.lower().startswith("contingent")
+            else "employee",
+            "legal_name": _text(_get(item, "person", "legalName")) or _text(item.get("descriptor")),
+            "preferred_name": _text(_get(item, "person", "preferredName")),
+            "work_email": _text(_get(item, "person", "email")),
+            "business_title": _text(job.get("businessTitle")),
+            "job_profile_id": _text(_get(job, "jobProfile", "id")),
+            "job_profile": _text(_get(job, "jobProfile", "descriptor")),
+            "management_level": _text(_get(job, "managementLevel", "descriptor")),
+            "supervisory_organization_id": _text(_get(job, "supervisoryOrganization", "id")),
+            "supervisory_organization": _text(_get(job, "supervisoryOrganization", "descriptor")),
+            "manager_employee_id": _text(_get(job, "manager", "workerId")),
+            "location": _text(_get(job, "location", "descriptor")),
+            "country": _text(_get(job, "location", "country", "ISO_3166-1_Alpha-2_Code")),
+            "time_zone": _text(_get(job, "location", "timeZone")),
+            "hire_date": _day(item.get("hireDate")),
+            "original_hire_date": _day(item.get("originalHireDate")),
+            "active": active,
+            "termination_date": termination,
+            "additional_jobs": [
+                {
+                    "position_id": _text(j.get("id")) or "?",
+                    "business_title": _text(j.get("businessTitle")),
+                    "job_profile_id": _text(_get(j, "jobProfile", "id")),
+                    "supervisory_organization_id": _text(_get(j, "supervisoryOrganization", "id")),
+                }
+                for j in item.get("additionalJobs") or []
+                if isinstance(j, dict)
+            ],
+            "last_updated": None,
+        }
+
+
+class RestOrganizations(_RestStream):
+    """Supervisory organisations from the REST common service."""
+
+    name = "organizations"
+    primary_key = PRIMARY_KEYS["organizations"]
+    resource = "supervisoryOrganizations"
+
+    def normalize(self, item: dict[str, Any], today: date) -> dict[str, Any]:
+        managers = [m for m in item.get("managers") or [] if isinstance(m, dict)]
+        return {
+            "organization_id": item["id"],
+            "name": _text(item.get("name")) or _text(item.get("descriptor")),
+            "type": "Supervisory",
+            "superior_organization_id": _text(_get(item, "superiorOrganization", "id")),
+            "manager_employee_id": _text(managers[0].get("workerId")) if managers else None,
+            "inactive": bool(item.get("inactive", False)),
+        }

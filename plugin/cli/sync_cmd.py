@@ -1,0 +1,112 @@
+"""``mentorbridge sync workday | status``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+
+from connectors.workday.connector import STREAM_ORDER
+from plugin import compose
+from plugin.cli import AppContext, pass_app
+from plugin.jobs.sync import sync_workday
+from plugin.store.sync_models import SyncRun
+
+COUNT_NAMES = ("created", "updated", "unchanged", "terminated", "rehired", "skipped")
+
+
+@click.group("sync")
+def command() -> None:
+    """Mirror the HRIS into the store."""
+
+
+@command.command("workday")
+@click.option("--full", is_flag=True, help="Read everything, not only what changed.")
+@click.option("--dry-run", is_flag=True, help="Count what would change; write nothing.")
+@click.option(
+    "--stream",
+    "streams",
+    multiple=True,
+    type=click.Choice(STREAM_ORDER),
+    help="Sync only this stream (repeatable).",
+)
+@pass_app
+def workday(app: AppContext, full: bool, dry_run: bool, streams: tuple[str, ...]) -> None:
+    """Sync workers, organisations, competencies and succession plans from Workday."""
+    config = app.config
+    with compose.open_store(config) as store, _progress() as on_progress:
+        report = sync_workday(
+            config,
+            store,
+            full=full,
+            dry_run=dry_run,
+            only=list(streams) or None,
+            on_progress=on_progress,
+        )
+    title = "dry run: nothing written" if dry_run else f"sync run {report.run_id}"
+    click.echo(f"{title} ({report.mode})")
+    _print_counts({name: vars_of(c) for name, c in report.counts.items()})
+    for skip in report.skips[:20]:
+        click.echo(f"  skipped {skip['stream']} {skip['key']}: {skip['reason']}")
+    if len(report.skips) > 20:
+        click.echo(f"  … {len(report.skips) - 20} more in `mentorbridge sync status`")
+
+
+def vars_of(counts: object) -> dict[str, int]:
+    return {name: getattr(counts, name) for name in COUNT_NAMES}
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int], None]]:
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    tasks: dict[str, int] = {}
+    with progress:
+
+        def update(stream: str, seen: int) -> None:
+            if stream not in tasks:
+                tasks[stream] = progress.add_task(stream)
+            progress.update(tasks[stream], description=f"{stream}: {seen:,} records")
+
+        yield update
+
+
+def _print_counts(counts: dict[str, dict[str, int]]) -> None:
+    click.echo(f"  {'stream':<26}" + "".join(f"{name:>11}" for name in COUNT_NAMES))
+    for stream, values in counts.items():
+        click.echo(f"  {stream:<26}" + "".join(f"{values.get(n, 0):>11,}" for n in COUNT_NAMES))
+
+
+@command.command("status")
+@click.option("--limit", type=click.IntRange(1, 100), default=5, show_default=True)
+@pass_app
+def status(app: AppContext, limit: int) -> None:
+    """The latest sync runs: when, how, what they did, what they skipped or failed on."""
+    with compose.open_store(app.config) as store, store.reading() as session:
+        runs = session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()
+    if not runs:
+        click.echo("no sync has run yet: `mentorbridge sync workday`")
+        return
+    for run in runs:
+        ended = f"{run.finished_at:%Y-%m-%d %H:%M:%S}Z" if run.finished_at else "still running"
+        dry = ", dry run" if run.dry_run else ""
+        click.echo(
+            f"run {run.id}: {run.connector} {run.mode}{dry}, {run.status}, started "
+            f"{run.started_at:%Y-%m-%d %H:%M:%S}Z, ended {ended}"
+        )
+        if run.message:
+            click.echo(f"  error: {run.message}")
+        _print_counts(run.counts)
+        for skip in run.errors[:5]:
+            click.echo(f"  skipped {skip['stream']} {skip['key']}: {skip['reason']}")
+        if len(run.errors) > 5:
+            click.echo(f"  … and {len(run.errors) - 5} more skipped records")

@@ -1,0 +1,71 @@
+"""HRIS sync as a job: one connector run under a lease, for the CLI and the scheduler alike."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from connectors.base import SyncReport, run_sync
+from plugin import compose
+from plugin.config import Config
+from plugin.errors import MentorbridgeError
+from plugin.store.db import Store
+from plugin.store.leases import hold_lease
+
+__all__ = ["SyncJob", "sync_workday"]
+
+log = logging.getLogger(__name__)
+
+
+def sync_workday(
+    config: Config,
+    store: Store,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    only: Sequence[str] | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
+    **connector_options: object,
+) -> SyncReport:
+    """Run the Workday connector once; only one run at a time, across processes.
+
+    Raises:
+        ConflictError: another sync holds the lease.
+        MentorbridgeError: the source failed (the run is recorded as failed).
+    """
+    connector = compose.workday_connector(config, store, **connector_options)
+    try:
+        with hold_lease(store, "sync:workday") as lease:
+
+            def progress(stream: str, seen: int) -> None:
+                lease.renew()
+                if on_progress is not None:
+                    on_progress(stream, seen)
+
+            return run_sync(
+                connector,
+                compose.hris_mirror(config, store),
+                full=full,
+                dry_run=dry_run,
+                only=only,
+                on_progress=progress,
+            )
+    finally:
+        connector.close()
+
+
+class SyncJob:
+    """The scheduled incremental sync; failures are logged, the worker goes on."""
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config, self.store = config, store
+
+    def __call__(self) -> SyncReport | None:
+        try:
+            report = sync_workday(self.config, self.store)
+        except MentorbridgeError as err:
+            log.error("scheduled Workday sync failed: %s", err)
+            return None
+        totals = {name: counts.seen for name, counts in report.counts.items()}
+        log.info("scheduled Workday sync %s: %s", report.run_id, totals)
+        return report

@@ -1,0 +1,54 @@
+"""Refresh tokens a provider rotated, kept in the store so every process uses the live one."""
+
+from __future__ import annotations
+
+import hashlib
+
+from plugin.store.base import utc_now
+from plugin.store.db import Store
+from plugin.store.sync_models import OAuthCredential
+
+__all__ = ["StoredRefreshToken"]
+
+
+def _fingerprint(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class StoredRefreshToken:
+    """The live refresh token of one OAuth client: the configured one until the provider
+    rotates it, then the rotated one (satisfies ``connectors.workday.auth.RefreshTokens``).
+
+    A rotated token is tied to the configured token it descends from, so an admin who
+    configures a fresh token (after a tenant refresh, say) starts over from that one.
+
+    Args:
+        store: the store.
+        provider: ``workday``.
+        client_id: the OAuth client.
+        configured: the refresh token from the configuration.
+    """
+
+    def __init__(self, store: Store, *, provider: str, client_id: str, configured: str) -> None:
+        self.store, self.key = store, (provider, client_id)
+        self.configured, self.seed = configured, _fingerprint(configured)
+
+    def current(self) -> str:
+        with self.store.reading() as session:
+            row = session.get(OAuthCredential, self.key)
+        if row is None or row.seed_fingerprint != self.seed:
+            return self.configured
+        return row.refresh_token
+
+    def replace(self, new: str) -> None:
+        """Store the rotated token; committed (durable) before this returns."""
+        with self.store.transaction() as session:
+            session.merge(
+                OAuthCredential(
+                    provider=self.key[0],
+                    client_id=self.key[1],
+                    refresh_token=new,
+                    seed_fingerprint=self.seed,
+                    updated_at=utc_now(),
+                )
+            )
