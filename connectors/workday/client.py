@@ -99,7 +99,8 @@ def _raise_for_status(response: requests.Response, what: str) -> None:
 
 
 def read_json_page(response: requests.Response, what: str = "REST page") -> dict[str, Any]:
-    """A REST answer as JSON; a page that is not JSON is malformed (and retried)."""
+    """A REST page as JSON: ``{"total": …, "data": […]}``; anything else is malformed (and
+    retried)."""
     _raise_for_status(response, what)
     try:
         body = response.json()
@@ -107,8 +108,10 @@ def read_json_page(response: requests.Response, what: str = "REST page") -> dict
         raise SourceUnavailableError(
             f"{what}: malformed JSON from Workday", response=response
         ) from None
-    if not isinstance(body, dict):
-        raise SourceUnavailableError(f"{what}: expected a JSON object", response=response)
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise SourceUnavailableError(
+            f"{what}: expected a JSON object with a data list", response=response
+        )
     return body
 
 

@@ -41,9 +41,12 @@ def _date(value: Any) -> str | None:
     if text is None:
         return None
     match = _DATE.match(text)
-    if match is None:
-        raise ValueError("a date such as 2024-03-01")
-    date.fromisoformat(match.group(1))  # a real calendar date
+    try:
+        if match is None:
+            raise ValueError(text)
+        date.fromisoformat(match.group(1))  # a real calendar date
+    except ValueError:
+        raise ValueError("a date such as 2024-03-01") from None
     return match.group(1)
 
 

@@ -19,7 +19,7 @@ from connectors.base import Skipped, Stream, Window
 from connectors.workday.client import WorkdayClient
 from connectors.workday.fields import RowError, normalize
 from connectors.workday.reportfile import iter_report_rows
-from plugin.errors import SourceRequestError, SourceUnavailableError
+from plugin.errors import SourceRequestError
 
 __all__ = [
     "INCREMENTAL_REPORTS",
@@ -151,10 +151,9 @@ class _RestStream(Stream):
         offset = 0
         while True:
             what = f"{self.resource} page at offset {offset}"
-            page = self.client.rest_page(url, limit=self.page_size, offset=offset, what=what)
-            data = page.get("data")
-            if not isinstance(data, list):
-                raise SourceUnavailableError(f"{what}: the page has no data list")
+            data = self.client.rest_page(url, limit=self.page_size, offset=offset, what=what)[
+                "data"
+            ]
             yield data
             if len(data) < self.page_size:
                 return

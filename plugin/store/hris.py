@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from connectors.base import StreamCounts, SyncReport
 from plugin.store.base import utc_now
@@ -157,15 +157,15 @@ class HrisMirror:
         keys = [tuple(r[k] for k in spec.key) for r in records]
         key_columns = [getattr(spec.model, k) for k in spec.key]
         lookup_keys = [_key_values(spec, k) for k in keys]
+        query = select(spec.model).where(
+            tuple_(*key_columns).in_(lookup_keys)
+            if len(spec.key) > 1
+            else key_columns[0].in_([k[0] for k in lookup_keys])
+        )
+        if stream == "workers":
+            query = query.options(selectinload(HrisWorker.person))
         existing = {
-            tuple(str(getattr(row, k)) for k in spec.key): row
-            for row in session.scalars(
-                select(spec.model).where(
-                    tuple_(*key_columns).in_(lookup_keys)
-                    if len(spec.key) > 1
-                    else key_columns[0].in_([k[0] for k in lookup_keys])
-                )
-            )
+            tuple(str(getattr(row, k)) for k in spec.key): row for row in session.scalars(query)
         }
         people = self._people(session, records) if stream == "workers" else {}
         for record, key in zip(records, keys, strict=True):
@@ -240,17 +240,14 @@ class HrisMirror:
         }
 
     def _link_person(self, session: Session, row: HrisWorker, people: dict[str, Person]) -> None:
-        person = session.get(Person, row.person_id) if row.person_id else None
-        if person is None:
-            person = people.get(row.employee_id)
+        person = row.person if row.person_id is not None else people.get(row.employee_id)
         if person is None:
             person = Person(worker_id=row.employee_id, opaque_id=f"p-{secrets.token_hex(10)}")
             session.add(person)
             people[row.employee_id] = person
         person.worker_id = row.employee_id  # a rehire may bring a new Employee ID
         person.active = row.active
-        session.flush([person])
-        row.person_id = person.id
+        row.person = person
 
     def _note_status_change(
         self,
@@ -339,7 +336,7 @@ def _succession_columns(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _replace_requirements(session: Session, profile: JobProfile, record: dict[str, Any]) -> None:
-    session.flush([profile])
+    session.flush()
     for old in session.scalars(
         select(JobProfileCompetency).where(JobProfileCompetency.job_profile_id == profile.id)
     ):
@@ -357,7 +354,7 @@ def _replace_requirements(session: Session, profile: JobProfile, record: dict[st
 
 
 def _replace_candidates(session: Session, plan: SuccessionPlan, record: dict[str, Any]) -> None:
-    session.flush([plan])
+    session.flush()
     for old in session.scalars(
         select(SuccessionCandidate).where(SuccessionCandidate.plan_id == plan.id)
     ):

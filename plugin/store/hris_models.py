@@ -21,9 +21,10 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plugin.store.base import Base, UTCDateTime, utc_now
+from plugin.store.models import Person
 
 __all__ = [
     "Competency",
@@ -61,6 +62,7 @@ class HrisWorker(_Mirrored, Base):
     workday_id: Mapped[str] = mapped_column(String(_ID), unique=True)
     employee_id: Mapped[str] = mapped_column(String(_ID), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    person: Mapped[Person] = relationship()
     worker_type: Mapped[str] = mapped_column(String(16))
     legal_name: Mapped[str] = mapped_column(String(500))
     preferred_name: Mapped[str | None] = mapped_column(String(500))
@@ -82,7 +84,7 @@ class HrisWorker(_Mirrored, Base):
     additional_jobs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Only the sensitive fields an admin enabled, for aggregate-only reporting.
-    sensitive: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    sensitive: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class WorkerEvent(Base):
