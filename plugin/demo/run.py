@@ -15,7 +15,9 @@ from pathlib import Path
 
 from plugin import compose
 from plugin.config import Config, load_config
+from plugin.demo.participants import pick_pairs
 from plugin.demo.sample import SampleSummary, record_sample_programme
+from plugin.jobs.sync import sync_workday
 from plugin.store.migrate import upgrade
 from plugin.store.outbox import SqlOutbox
 from xapi import vocab
@@ -24,6 +26,7 @@ from xapi.localrs import LocalLRS
 __all__ = ["DemoResult", "run_demo"]
 
 _MARKER = ".mentorbridge-demo"
+PAIRS = 3
 
 
 @dataclass
@@ -57,7 +60,18 @@ def run_demo(
         ):
             upgrade(store)
             say(f"store created: {store.describe()}")
-            recorded = record_sample_programme(compose.recorder(config, store))
+            synced = sync_workday(config, store)
+            workers = synced.counts["workers"]
+            say(
+                f"HRIS mirror loaded from the sample Workday tenant: {workers.created} workers, "
+                + ", ".join(
+                    f"{c.created} {name.replace('_', ' ')}"
+                    for name, c in synced.counts.items()
+                    if name != "workers"
+                )
+            )
+            participants = pick_pairs(store, PAIRS, today=datetime.now(UTC).date())
+            recorded = record_sample_programme(compose.recorder(config, store), participants)
             say(
                 f"recorded {recorded.pairs} pairs, {recorded.sessions} sessions "
                 f"({recorded.cancelled} retracted), {recorded.statements} statements queued"
@@ -98,6 +112,7 @@ def _demo_config(directory: Path, lrs: LocalLRS, config_path: Path | None) -> Co
         config_path,
         overrides={
             "store.url": f"sqlite:///{directory / 'mentorbridge.sqlite3'}",
+            "workday.source": "sample",
             "lrs.endpoint": lrs.endpoint,
             "lrs.auth": "basic",
             "lrs.username": lrs.username,

@@ -1,6 +1,7 @@
 """A small sample reverse-mentoring programme, recorded through the real :class:`Recorder`.
 
-Three pairs meet every two weeks: each session is scheduled and then held, both members reflect,
+Its executives and junior mentors are workers of the HRIS mirror. The pairs meet every two
+weeks: each session is scheduled and then held, both members reflect,
 each pair sets goals and reaches one, and released ratings become competency evidence. One
 session turns out to have been recorded in error and is retracted, which voids what it produced.
 """
@@ -18,15 +19,14 @@ from xapi.statements import Event
 __all__ = ["SampleSummary", "record_sample_programme"]
 
 PROGRAMME = ("rm-2026", "Reverse mentoring 2026")
-# (pair key, executive mentee, junior mentor, themes)
-PAIRS = [
-    ("pair-cfo-ana", "W-1001", "W-4107", ["generative AI at work", "Gen Z customers"]),
-    ("pair-coo-ben", "W-1002", "W-4212", ["hybrid work", "collaboration tools"]),
-    ("pair-cpo-cai", "W-1003", "W-4388", ["inclusive leadership", "social media"]),
+THEMES = [
+    ["generative AI at work", "Gen Z customers"],
+    ["hybrid work", "collaboration tools"],
+    ["inclusive leadership", "social media"],
 ]
 COMPETENCIES = [
-    ("https://mentorbridge.example/competencies/digital-fluency", "Digital fluency"),
-    ("https://mentorbridge.example/competencies/inclusive-leadership", "Inclusive leadership"),
+    ("https://mentorbridge.example/competencies/SUCC-DIGI", "Digital Fluency"),
+    ("https://mentorbridge.example/competencies/SUCC-INCL", "Inclusive Leadership"),
 ]
 SESSIONS_PER_PAIR = 4
 
@@ -43,8 +43,14 @@ class SampleSummary:
     by_template: Counter[str] = field(default_factory=Counter)
 
 
-def record_sample_programme(recorder: Recorder, *, now: datetime | None = None) -> SampleSummary:
-    """Record the sample programme; all of it lies in the weeks before ``now``."""
+def record_sample_programme(
+    recorder: Recorder, participants: list[tuple[str, str]], *, now: datetime | None = None
+) -> SampleSummary:
+    """Record the sample programme; all of it lies in the weeks before ``now``.
+
+    Args:
+        participants: ``(executive mentee, junior mentor)`` worker ids, one pair each.
+    """
     now = now or datetime.now(UTC)
     start = (now - timedelta(days=7 * 2 * SESSIONS_PER_PAIR + 7)).replace(
         hour=9, minute=0, second=0, microsecond=0
@@ -57,9 +63,11 @@ def record_sample_programme(recorder: Recorder, *, now: datetime | None = None) 
         summary.by_template[template] += len(statement_ids)
 
     recorder.register_programme(*PROGRAMME)
-    for number, (pair, mentee, mentor, themes) in enumerate(PAIRS):
-        recorder.register_person(mentee)
-        recorder.register_person(mentor)
+    pairs = [
+        (f"pair-{n + 1}", mentee, mentor, THEMES[n % len(THEMES)])
+        for n, (mentee, mentor) in enumerate(participants)
+    ]
+    for number, (pair, mentee, mentor, themes) in enumerate(pairs):
         summary.registrations.append(
             recorder.create_pair(
                 key=pair,
@@ -155,7 +163,7 @@ def record_sample_programme(recorder: Recorder, *, now: datetime | None = None) 
         "statement-voided",
         recorder.cancel_session(
             next(events),
-            session_key=f"{PAIRS[0][0]}-s{SESSIONS_PER_PAIR}",
+            session_key=f"{pairs[0][0]}-s{SESSIONS_PER_PAIR}",
             cancelled_at=now - timedelta(days=1),
         ).statement_ids,
     )

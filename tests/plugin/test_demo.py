@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from plugin.cli import cli
+from plugin.store.db import Store
+from plugin.store.hris_models import HrisWorker
+from plugin.store.models import Pair, Person
 
 
 def test_demo_delivers_the_sample_programme_to_the_local_lrs(tmp_path: Path) -> None:
@@ -29,10 +33,29 @@ def test_demo_delivers_the_sample_programme_to_the_local_lrs(tmp_path: Path) -> 
         ("total", 78),
     ]:
         assert f"  {verb:<12} {count}\n" in out
+    assert "HRIS mirror loaded from the sample Workday tenant: 500 workers" in out
     statements = (directory / "lrs" / "fs_lrs.jsonl").read_text()
     assert len(statements.splitlines()) == 78
     assert "private reflection text" not in statements  # it stays in the store
-    assert "W-1001" not in statements  # HRIS worker ids never reach the LRS
+    with (
+        Store(f"sqlite:///{directory / 'mentorbridge.sqlite3'}") as store,
+        store.reading() as session,
+    ):
+        pairs = session.scalars(select(Pair)).all()
+        people = {p.id: p for p in session.scalars(select(Person))}
+        workers = {w.person_id: w for w in session.scalars(select(HrisWorker))}
+    assert len(pairs) == 3
+    for pair in pairs:
+        for person_id in (pair.mentee_id, pair.mentor_id):
+            person, worker = people[person_id], workers[person_id]
+            assert person.opaque_id in statements  # people appear only as opaque accounts
+            assert f'"{person.worker_id}"' not in statements  # never their HRIS worker id,
+            assert worker.legal_name not in statements  # their name
+            assert not worker.work_email or worker.work_email not in statements  # or email
+        executive, junior = workers[pair.mentee_id], workers[pair.mentor_id]
+        assert executive.management_level.startswith("2") and junior.management_level.startswith(
+            "6"
+        )
 
 
 def test_demo_runs_again_in_the_same_directory(tmp_path: Path) -> None:
