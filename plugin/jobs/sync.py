@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from connectors.base import SyncReport, run_sync
 from plugin import compose
@@ -25,6 +26,7 @@ def sync_workday(
     dry_run: bool = False,
     only: Sequence[str] | None = None,
     on_progress: Callable[[str, int], None] | None = None,
+    now: Callable[[], datetime] | None = None,
     **connector_options: object,
 ) -> SyncReport:
     """Run the Workday connector once; only one run at a time, across processes.
@@ -42,6 +44,7 @@ def sync_workday(
                 if on_progress is not None:
                     on_progress(stream, seen)
 
+            clock = {"now": now} if now is not None else {}
             return run_sync(
                 connector,
                 compose.hris_mirror(config, store),
@@ -49,6 +52,7 @@ def sync_workday(
                 dry_run=dry_run,
                 only=only,
                 on_progress=progress,
+                **clock,
             )
     finally:
         connector.close()

@@ -9,10 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from plugin.config import load_config
-from plugin.jobs import FlushJob, build_scheduler
+from plugin.errors import ConfigError
+from plugin.jobs import FlushJob, SyncJob, build_scheduler
+from plugin.jobs.scheduler import crontab_trigger
 from plugin.store.db import Store
 from plugin.store.outbox import SqlOutbox
 from tests.fakes import FakeClock, ScriptedLRS
@@ -83,3 +87,63 @@ def test_the_worker_delivers_what_is_queued_and_stops_on_sigterm(
     assert "worker running: outbox flush every 1s" in output
     assert len(lrs_server.statements_file.read_text().splitlines()) == 25
     assert set(ids) <= set(states(store))
+
+
+def test_the_schedule_syncs_workday_on_its_cron(tmp_path: Path) -> None:
+    config = load_config(
+        environ={"XDG_CONFIG_HOME": str(tmp_path), "MENTORBRIDGE_WORKDAY_SCHEDULE": "30 3 * * 1-5"}
+    )
+    store = Store("sqlite://")
+    job = FlushJob(Flusher(SqlOutbox(store), ScriptedLRS().client()), pause_seconds=60)
+    scheduler = build_scheduler(config, flush=job, sync=SyncJob(config, store))
+    sync = scheduler.get_job("workday-sync")
+    assert isinstance(sync.trigger, CronTrigger)
+    assert str(sync.trigger) == (
+        "cron[month='*', day='*', day_of_week='mon,tue,wed,thu,fri', hour='3', minute='30']"
+    )
+    assert (sync.max_instances, sync.coalesce) == (1, True)
+    store.dispose()
+
+
+def test_a_bad_cron_expression_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
+    config = load_config(
+        environ={"XDG_CONFIG_HOME": str(tmp_path), "MENTORBRIDGE_WORKDAY_SCHEDULE": "61 * * * *"}
+    )
+    store = Store("sqlite://")
+    job = FlushJob(Flusher(SqlOutbox(store), ScriptedLRS().client()), pause_seconds=60)
+    with pytest.raises(ConfigError, match=r"workday.schedule = '61 \* \* \* \*'"):
+        build_scheduler(config, flush=job, sync=SyncJob(config, store))
+    store.dispose()
+
+
+def test_the_sync_job_runs_an_incremental_sync_and_survives_failures(
+    store_url: str, store: Store, tmp_path: Path
+) -> None:
+    config = load_config(environ={"XDG_CONFIG_HOME": str(tmp_path)})
+    report = SyncJob(config, store)()
+    assert report is not None and report.counts["workers"].created == 500
+    broken = load_config(
+        environ={
+            "XDG_CONFIG_HOME": str(tmp_path),
+            "MENTORBRIDGE_WORKDAY_SOURCE": "files",
+            "MENTORBRIDGE_WORKDAY_FILES_DIR": str(tmp_path / "none"),
+        }
+    )
+    assert SyncJob(broken, store)() is None  # logged, and the worker goes on
+
+
+@pytest.mark.parametrize(
+    ("weekday", "meaning"),
+    [
+        ("1-5", "mon,tue,wed,thu,fri"),
+        ("0", "sun"),
+        ("7", "sun"),
+        ("6,0", "sun,sat"),
+        ("*/2", "sun,tue,thu,sat"),
+        ("mon-fri", "mon-fri"),
+        ("*", "*"),
+    ],
+)
+def test_crontab_weekdays_keep_their_crontab_meaning(weekday: str, meaning: str) -> None:
+    trigger = crontab_trigger(f"0 2 * * {weekday}")
+    assert f"day_of_week='{meaning}'" in str(trigger)
