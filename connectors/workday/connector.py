@@ -144,7 +144,11 @@ class WorkdayConnector(Connector):
                 if rows.path(name).is_file()
             ]
         client = self._client()
-        reports = {name: report for name, report in s["reports"].items() if report}
+        reports = {
+            name: report
+            for name, report in s["reports"].items()
+            if report and (name != "workers" or s["workers_from"] == "raas")
+        }
         report_rows = None
         if reports:
             report_rows = ReportRows(

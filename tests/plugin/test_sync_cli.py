@@ -1,0 +1,133 @@
+"""`mentorbridge sync workday | status` and `mentorbridge workday check`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from connectors.workday.sample.tenant import generate_tenant
+from plugin.cli import cli
+from tests.workday_server import WorkdayServer
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+@pytest.fixture
+def env(tmp_path: Path, store_url: str) -> dict[str, str]:
+    return {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "MENTORBRIDGE_STORE_URL": store_url}
+
+
+def test_sync_workday_mirrors_the_sample_tenant_and_reports_counts(env: dict[str, str]) -> None:
+    first = run(env, "sync", "workday")
+    assert first.exit_code == 0, first.output
+    assert "sync run 1 (incremental)" in first.output
+    assert "  workers" in first.output and "500" in first.output
+    again = run(env, "sync", "workday", "--full", "--stream", "workers")
+    line = next(row for row in again.output.splitlines() if row.strip().startswith("workers"))
+    assert line.split()[1:] == ["0", "0", "500", "0", "0", "0"]  # all unchanged
+    status = run(env, "sync", "status", "--limit", "2")
+    assert "run 2: workday full, succeeded" in status.output
+    assert "run 1: workday incremental, succeeded" in status.output
+
+
+def test_a_dry_run_writes_nothing(env: dict[str, str]) -> None:
+    result = run(env, "sync", "workday", "--dry-run")
+    assert result.exit_code == 0 and "dry run: nothing written" in result.output
+    status = run(env, "sync", "status")
+    assert "dry run" in status.output
+    second = run(env, "sync", "workday")
+    line = next(row for row in second.output.splitlines() if row.strip().startswith("workers"))
+    assert line.split()[1] == "500"  # created now: the dry run stored nothing
+
+
+def test_skipped_records_are_listed_with_their_reason(env: dict[str, str], tmp_path: Path) -> None:
+    files = tmp_path / "export"
+    files.mkdir()
+    rows = [
+        {
+            "Workday_ID": "w1",
+            "Employee_ID": "1",
+            "Worker_Type": "Employee",
+            "Legal_Name": "Ada",
+            "Hire_Date": "2020-01-01",
+            "Active_Status": "1",
+        },
+        {
+            "Workday_ID": "w2",
+            "Employee_ID": "2",
+            "Worker_Type": "Employee",
+            "Legal_Name": "Bea",
+            "Hire_Date": "2020-02-31",
+            "Active_Status": "1",
+        },
+        {
+            "Workday_ID": "w3",
+            "Employee_ID": "3",
+            "Worker_Type": "Employee",
+            "Hire_Date": "2020-03-01",
+            "Active_Status": "1",
+        },
+    ]
+    (files / "workers.json").write_text(json.dumps({"Report_Entry": rows}))
+    env = {
+        **env,
+        "MENTORBRIDGE_WORKDAY_SOURCE": "files",
+        "MENTORBRIDGE_WORKDAY_FILES_DIR": str(files),
+    }
+    result = run(env, "sync", "workday")
+    assert result.exit_code == 0, result.output
+    assert (
+        "skipped workers w2: hire_date (report column Hire_Date) = '2020-02-31': expected "
+        "a date such as 2024-03-01"
+    ) in result.output
+    assert "skipped workers w3: workers.legal_name" in result.output
+    assert "skipped workers w3" in run(env, "sync", "status").output
+
+
+def test_a_failing_source_exits_1_and_the_run_is_recorded(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {
+        **env,
+        "MENTORBRIDGE_WORKDAY_SOURCE": "files",
+        "MENTORBRIDGE_WORKDAY_FILES_DIR": str(tmp_path / "missing"),
+    }
+    result = run(env, "sync", "workday")
+    assert result.exit_code == 2  # the folder is configuration: the key is named
+    assert "workday.files_dir" in result.output
+
+
+def test_workday_check_reports_each_source(env: dict[str, str]) -> None:
+    ok = run(env, "workday", "check")
+    assert ok.exit_code == 0, ok.output
+    assert "ok   workers (file " in ok.output and "record(s) read" in ok.output
+    with WorkdayServer(generate_tenant(40, seed=3)) as server:
+        api = {
+            **env,
+            "MENTORBRIDGE_WORKDAY_SOURCE": "api",
+            "MENTORBRIDGE_WORKDAY_HOST": server.url,
+            "MENTORBRIDGE_WORKDAY_TENANT": "acme",
+            "MENTORBRIDGE_WORKDAY_WORKERS_FROM": "rest",
+            "MENTORBRIDGE_WORKDAY_CLIENT_ID": "mentorbridge",
+            "MENTORBRIDGE_WORKDAY_CLIENT_SECRET": "wrong-secret",
+            "MENTORBRIDGE_WORKDAY_REFRESH_TOKEN": "refresh-token-1",
+            "MENTORBRIDGE_WORKDAY_REPORTS_ORGANIZATIONS": "",
+        }
+        for name in (
+            "COMPETENCIES",
+            "COMPETENCY_ASSESSMENTS",
+            "JOB_PROFILE_COMPETENCIES",
+            "SUCCESSION_PLANS",
+        ):
+            api[f"MENTORBRIDGE_WORKDAY_REPORTS_{name}"] = ""
+        failed = run(api, "workday", "check")
+    assert failed.exit_code == 1
+    assert (
+        "FAIL OAuth token: Workday refused the credentials at the token endpoint" in failed.output
+    )
+    assert "wrong-secret" not in failed.output
