@@ -12,11 +12,13 @@ source that fails (a page still failing after its retries) fails the run, loudly
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import schemas
 from plugin.errors import FatalError
@@ -30,10 +32,12 @@ __all__ = [
     "SyncReport",
     "SyncSink",
     "Window",
+    "prefetched",
     "run_sync",
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BATCH_SIZE = 500
 MAX_REPORTED_SKIPS = 200
@@ -172,6 +176,54 @@ class SyncSink(Protocol):
     def finish_run(self, run_id: int, report: SyncReport, *, error: str | None) -> None:
         """Record the run's outcome."""
         ...
+
+
+def prefetched(items: Iterator[T], *, depth: int = 2) -> Iterator[T]:
+    """``items``, produced by a background thread up to ``depth`` ahead of the consumer.
+
+    The next page downloads while this one is validated and stored, so a sync takes about as
+    long as the slower of the two instead of their sum. An error in the producer is raised in
+    the consumer, in order; closing the consumer stops the producer.
+    """
+    channel: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                channel.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((True, done))
+        except BaseException as err:  # handed to the consumer, raised there
+            put((False, err))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    producer = threading.Thread(target=produce, name="prefetch", daemon=True)
+    producer.start()
+    try:
+        while True:
+            ok, item = channel.get()
+            if not ok:
+                raise item
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        producer.join()
 
 
 def run_sync(

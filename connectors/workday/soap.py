@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 from defusedxml.ElementTree import iterparse
 from requests.auth import AuthBase
 
-from connectors.base import Skipped, Stream, Window
+from connectors.base import Skipped, Stream, Window, prefetched
 from connectors.workday.client import WorkdayClient
 from connectors.workday.fields import read_value
 from connectors.workday.streams import PRIMARY_KEYS
@@ -114,6 +114,11 @@ class SoapWorkers(Stream):
         self.security = security
 
     def records(self, window: Window) -> Iterator[dict[str, Any] | Skipped]:
+        for items in prefetched(self.pages(window)):
+            yield from items
+
+    def pages(self, window: Window) -> Iterator[list[dict[str, Any] | Skipped]]:
+        """Each page's workers, pinned to the run's start, until the last page."""
         url = self.client.soap_url("Human_Resources", self.version)
         page, total_pages = 1, 1
         while page <= total_pages:
@@ -127,7 +132,7 @@ class SoapWorkers(Stream):
             )
             body = self.client.soap(url, envelope, auth=self.auth, what=f"Get_Workers page {page}")
             total_pages, items = _read_page(body, f"Get_Workers page {page}")
-            yield from items
+            yield items
             page += 1
 
 

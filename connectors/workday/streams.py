@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from requests.auth import AuthBase
 
-from connectors.base import Skipped, Stream, Window
+from connectors.base import Skipped, Stream, Window, prefetched
 from connectors.workday.client import WorkdayClient
 from connectors.workday.fields import RowError, normalize
 from connectors.workday.reportfile import iter_report_rows
@@ -160,7 +160,7 @@ class _RestStream(Stream):
             offset += len(data)
 
     def records(self, window: Window) -> Iterator[dict[str, Any] | Skipped]:
-        for page in self.pages():
+        for page in prefetched(self.pages()):
             for item in page:
                 if not isinstance(item, dict) or not item.get("id"):
                     yield Skipped("?", f"a {self.resource} item without an id")

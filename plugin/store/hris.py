@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy.orm import Session
 
 from connectors.base import StreamCounts, SyncReport
 from plugin.store.base import utc_now
@@ -153,47 +153,39 @@ class HrisMirror:
         counts: StreamCounts,
         run_id: int,
     ) -> None:
-        records = [self._visible(r) for r in records] if stream == "workers" else records
-        keys = [tuple(r[k] for k in spec.key) for r in records]
-        key_columns = [getattr(spec.model, k) for k in spec.key]
-        lookup_keys = [_key_values(spec, k) for k in keys]
-        query = select(spec.model).where(
-            tuple_(*key_columns).in_(lookup_keys)
-            if len(spec.key) > 1
-            else key_columns[0].in_([k[0] for k in lookup_keys])
-        )
         if stream == "workers":
-            query = query.options(selectinload(HrisWorker.person))
-        existing = {
-            tuple(str(getattr(row, k)) for k in spec.key): row for row in session.scalars(query)
-        }
-        people = self._people(session, records) if stream == "workers" else {}
-        for record, key in zip(records, keys, strict=True):
+            records = [self._visible(r) for r in records]
+        batch = {_key(spec, r): r for r in records}  # a record twice in a batch: the last wins
+        existing = _existing(session, spec, list(batch), with_status=stream == "workers")
+        now = utc_now()
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        changed: list[tuple[dict[str, Any], Any]] = []  # (record, existing row or None)
+        for key, record in batch.items():
             digest = record_hash(record)
-            row = existing.get(tuple(str(v) for v in key))
+            row = existing.get(key)
             if row is not None and row.record_hash == digest:
                 counts.unchanged += 1
                 continue
-            columns = spec.columns(record)
+            values = spec.columns(record) | {"record_hash": digest, "updated_at": now}
             if row is None:
-                row = spec.model(record_hash=digest, **columns)
-                session.add(row)
-                existing[tuple(str(v) for v in key)] = row
-                counts.created += 1
-                was_active = None
+                inserts.append(values | {"first_seen_at": now})
             else:
-                was_active = getattr(row, "active", None)
-                for name, value in columns.items():
-                    setattr(row, name, value)
-                row.record_hash, row.updated_at = digest, utc_now()
-                counts.updated += 1
-            if stream == "workers":
-                self._link_person(session, row, people)
-                self._note_status_change(session, row, was_active, counts, run_id)
-            elif stream == "job_profile_competencies":
-                _replace_requirements(session, row, record)
-            elif stream == "succession_plans":
-                _replace_candidates(session, row, record)
+                updates.append(values | {"id": row.id})
+            changed.append((record, row))
+        counts.created += len(inserts)
+        counts.updated += len(updates)
+        if stream == "workers":
+            self._people(session, inserts, updates, existing)
+            events = _status_events(updates, existing, run_id, counts)
+        ids = _insert(session, spec, inserts, with_ids=stream in _CHILDREN)
+        if updates:
+            session.execute(update(spec.model), updates)
+        if stream == "workers" and events:
+            session.execute(insert(WorkerEvent), events)
+        elif stream in _CHILDREN:
+            parents = {key: row.id for key, row in existing.items()} | ids
+            _replace_children(session, stream, spec, changed, parents)
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -204,6 +196,62 @@ class HrisMirror:
             for k, v in record.items()
             if k not in SENSITIVE_FIELDS or k in self.sensitive_fields
         }
+
+    def _people(
+        self,
+        session: Session,
+        inserts: list[dict[str, Any]],
+        updates: list[dict[str, Any]],
+        existing: dict[tuple[str, ...], Any],
+    ) -> None:
+        """Link workers to people: a new worker to the person with their Employee ID (made if
+        need be), and keep a known worker's person in step (a rehire may bring a new ID)."""
+        found = {}
+        if inserts:
+            found = dict(
+                session.execute(
+                    select(Person.worker_id, Person.id).where(
+                        Person.worker_id.in_([w["employee_id"] for w in inserts])
+                    )
+                ).all()
+            )
+        missing = [w for w in inserts if w["employee_id"] not in found]
+        if missing:
+            opaque = secrets.token_hex(10 * len(missing))  # one urandom call per batch
+            session.execute(
+                insert(Person),
+                [
+                    {
+                        "worker_id": w["employee_id"],
+                        "active": w["active"],
+                        "opaque_id": f"p-{opaque[20 * n : 20 * (n + 1)]}",
+                        "created_at": w["updated_at"],
+                    }
+                    for n, w in enumerate(missing)
+                ],
+            )
+            found |= dict(
+                session.execute(
+                    select(Person.worker_id, Person.id).where(
+                        Person.worker_id.in_([w["employee_id"] for w in missing])
+                    )
+                ).all()
+            )
+        for worker in inserts:
+            worker["person_id"] = found[worker["employee_id"]]
+        by_id = {row.id: row for row in existing.values()}
+        people = [
+            {"id": by_id[w["id"]].person_id, "worker_id": w["employee_id"], "active": w["active"]}
+            for w in updates
+        ]
+        new = {m["employee_id"] for m in missing}
+        people += [
+            {"id": w["person_id"], "active": w["active"]}
+            for w in inserts
+            if w["employee_id"] not in new
+        ]
+        if people:
+            session.execute(update(Person), people)
 
     def _worker_columns(self, record: dict[str, Any]) -> dict[str, Any]:
         sensitive = {f: record[f] for f in self.sensitive_fields if record.get(f)}
@@ -233,57 +281,133 @@ class HrisMirror:
             "sensitive": sensitive or None,
         }
 
-    def _people(self, session: Session, records: list[dict[str, Any]]) -> dict[str, Person]:
-        ids = {r["employee_id"] for r in records}
-        return {
-            p.worker_id: p for p in session.scalars(select(Person).where(Person.worker_id.in_(ids)))
-        }
-
-    def _link_person(self, session: Session, row: HrisWorker, people: dict[str, Person]) -> None:
-        person = row.person if row.person_id is not None else people.get(row.employee_id)
-        if person is None:
-            person = Person(worker_id=row.employee_id, opaque_id=f"p-{secrets.token_hex(10)}")
-            session.add(person)
-            people[row.employee_id] = person
-        person.worker_id = row.employee_id  # a rehire may bring a new Employee ID
-        person.active = row.active
-        row.person = person
-
-    def _note_status_change(
-        self,
-        session: Session,
-        row: HrisWorker,
-        was_active: bool | None,
-        counts: StreamCounts,
-        run_id: int,
-    ) -> None:
-        if was_active is True and not row.active:
-            counts.terminated += 1
-            session.add(
-                WorkerEvent(
-                    worker_id=row.id,
-                    kind="terminated",
-                    effective_on=row.termination_date,
-                    sync_run_id=run_id,
-                )
-            )
-        elif was_active is False and row.active:
-            counts.rehired += 1
-            session.add(
-                WorkerEvent(
-                    worker_id=row.id, kind="rehired", effective_on=row.hire_date, sync_run_id=run_id
-                )
-            )
-
 
 # -- the other streams ------------------------------------------------------------------------
 
 
-def _key_values(spec: _Spec, key: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Key values as the columns hold them (dates for date columns)."""
-    return tuple(
-        _date(v) if name == "assessed_on" else v for name, v in zip(spec.key, key, strict=True)
+def _key(spec: _Spec, record: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(record[k]) for k in spec.key)
+
+
+def _existing(
+    session: Session, spec: _Spec, keys: list[tuple[str, ...]], *, with_status: bool
+) -> dict[tuple[str, ...], Any]:
+    """The stored rows of a batch's keys: id, hash (and, for workers, status and person)."""
+    table = spec.model
+    columns = [getattr(table, k) for k in spec.key]
+    wanted = [table.id, table.record_hash, *columns]
+    if with_status:
+        wanted += [table.active, table.person_id]
+    values = [
+        tuple(_date(v) if k == "assessed_on" else v for k, v in zip(spec.key, key, strict=True))
+        for key in keys
+    ]
+    condition = (
+        tuple_(*columns).in_(values) if len(columns) > 1 else columns[0].in_([v[0] for v in values])
     )
+    rows = session.execute(select(*wanted).where(condition)).all()
+    return {tuple(str(getattr(row, k)) for k in spec.key): row for row in rows}
+
+
+def _insert(
+    session: Session, spec: _Spec, rows: list[dict[str, Any]], *, with_ids: bool
+) -> dict[tuple[str, ...], int]:
+    """Insert rows in bulk; with ``with_ids``, their new ids by key (RETURNING is slower)."""
+    if not rows:
+        return {}
+    table = spec.model
+    if not with_ids:
+        session.execute(table.__table__.insert(), rows)  # Core: one executemany
+        return {}
+    returned = session.execute(
+        insert(table).returning(
+            table.id, *(getattr(table, k) for k in spec.key), sort_by_parameter_order=True
+        ),
+        rows,
+    ).all()
+    return {tuple(str(getattr(row, k)) for k in spec.key): row.id for row in returned}
+
+
+def _status_events(
+    updates: list[dict[str, Any]],
+    existing: dict[tuple[str, ...], Any],
+    run_id: int,
+    counts: StreamCounts,
+) -> list[dict[str, Any]]:
+    """Terminations and rehires among updated workers, as events for the steps that follow."""
+    before = {row.id: row.active for row in existing.values()}
+    events = []
+    for worker in updates:
+        was, now = before[worker["id"]], worker["active"]
+        if was and not now:
+            counts.terminated += 1
+            events.append(
+                {
+                    "worker_id": worker["id"],
+                    "kind": "terminated",
+                    "effective_on": worker["termination_date"],
+                    "sync_run_id": run_id,
+                }
+            )
+        elif not was and now:
+            counts.rehired += 1
+            events.append(
+                {
+                    "worker_id": worker["id"],
+                    "kind": "rehired",
+                    "effective_on": worker["hire_date"],
+                    "sync_run_id": run_id,
+                }
+            )
+    return events
+
+
+#: Streams whose records carry child rows, replaced whole when the record changes:
+#: (child model, parent column, the record's list, child columns from one item).
+_CHILDREN: dict[str, tuple[type, str, str, Any]] = {
+    "job_profile_competencies": (
+        JobProfileCompetency,
+        "job_profile_id",
+        "competencies",
+        lambda item: {
+            "competency_id": item["competency_id"],
+            "required_level_id": item.get("required_level_id"),
+            "required_level": item.get("required_level"),
+        },
+    ),
+    "succession_plans": (
+        SuccessionCandidate,
+        "plan_id",
+        "candidates",
+        lambda item: {
+            "employee_id": item["employee_id"],
+            "readiness_id": item.get("readiness_id"),
+            "readiness": item.get("readiness"),
+            "top_candidate": item["top_candidate"],
+            "temporary_fill": item["temporary_fill"],
+        },
+    ),
+}
+
+
+def _replace_children(
+    session: Session,
+    stream: str,
+    spec: _Spec,
+    changed: list[tuple[dict[str, Any], Any]],
+    parents: dict[tuple[str, ...], int],
+) -> None:
+    model, parent_column, items, columns = _CHILDREN[stream]
+    stale = [row.id for _, row in changed if row is not None]
+    if stale:
+        session.execute(delete(model).where(getattr(model, parent_column).in_(stale)))
+    children = [
+        {parent_column: parents[_key(spec, record)], **columns(item)}
+        for record, _ in changed
+        for item in record[items]
+    ]
+    if children:
+        session.execute(insert(model), children)
 
 
 def _organization_columns(record: dict[str, Any]) -> dict[str, Any]:
@@ -333,44 +457,6 @@ def _succession_columns(record: dict[str, Any]) -> dict[str, Any]:
         "incumbent_employee_id": record.get("incumbent_employee_id"),
         "source_updated_at": _moment(record.get("last_updated")),
     }
-
-
-def _replace_requirements(session: Session, profile: JobProfile, record: dict[str, Any]) -> None:
-    session.flush()
-    for old in session.scalars(
-        select(JobProfileCompetency).where(JobProfileCompetency.job_profile_id == profile.id)
-    ):
-        session.delete(old)
-    session.flush()
-    for item in record["competencies"]:
-        session.add(
-            JobProfileCompetency(
-                job_profile_id=profile.id,
-                competency_id=item["competency_id"],
-                required_level_id=item.get("required_level_id"),
-                required_level=item.get("required_level"),
-            )
-        )
-
-
-def _replace_candidates(session: Session, plan: SuccessionPlan, record: dict[str, Any]) -> None:
-    session.flush()
-    for old in session.scalars(
-        select(SuccessionCandidate).where(SuccessionCandidate.plan_id == plan.id)
-    ):
-        session.delete(old)
-    session.flush()
-    for item in record["candidates"]:
-        session.add(
-            SuccessionCandidate(
-                plan_id=plan.id,
-                employee_id=item["employee_id"],
-                readiness_id=item.get("readiness_id"),
-                readiness=item.get("readiness"),
-                top_candidate=item["top_candidate"],
-                temporary_fill=item["temporary_fill"],
-            )
-        )
 
 
 def _counts_dict(counts: StreamCounts) -> dict[str, int]:

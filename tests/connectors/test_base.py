@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from connectors.base import (
     Skipped,
     Stream,
     Window,
+    prefetched,
     run_sync,
 )
 from plugin.errors import FatalError, SourceUnavailableError
@@ -144,3 +146,35 @@ def test_a_dry_run_writes_nothing_and_keeps_the_bookmark(store: Store) -> None:
 def test_asking_for_an_unknown_stream_is_an_error(store: Store) -> None:
     with pytest.raises(FatalError, match="workday has no stream workerz; it syncs organizations"):
         run_sync(Fake(Organizations([])), HrisMirror(store), only=["workerz"])
+
+
+def test_prefetched_keeps_order_and_raises_the_producers_error_in_turn() -> None:
+    def pages() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise SourceUnavailableError("page 3 still failing")
+
+    seen = []
+    with pytest.raises(SourceUnavailableError, match="page 3"):
+        for page in prefetched(pages()):
+            seen.append(page)
+    assert seen == [1, 2]
+
+
+def test_closing_a_prefetched_iterator_stops_its_producer() -> None:
+    produced: list[int] = []
+    closed = threading.Event()
+
+    def pages() -> Iterator[int]:
+        try:
+            for n in range(1_000_000):
+                produced.append(n)
+                yield n
+        finally:
+            closed.set()
+
+    consumer = prefetched(pages(), depth=2)
+    assert next(consumer) == 0
+    consumer.close()
+    assert closed.wait(5)
+    assert len(produced) < 10  # it never ran far ahead

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
 from connectors.base import SyncReport
-from connectors.workday.sample.reports import REPORT_ALIASES
+from connectors.workday.sample.reports import REPORT_ALIASES, write_report_files
 from connectors.workday.sample.tenant import (
     Tenant,
     change_workers,
@@ -385,3 +385,37 @@ def test_workday_check_explains_missing_fields_and_bad_credentials(
         failed = [r for r in connector.check() if not r.ok]
         connector.close()
         assert failed and "refused the credentials" in failed[0].detail
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_report_files_in_either_format_give_the_same_mirror(
+    store: Store, tenant: Tenant, tmp_path: Path, fmt: str
+) -> None:
+    write_report_files(tenant, tmp_path, fmt=fmt)
+    cfg = load_config(
+        environ={"XDG_CONFIG_HOME": "/nonexistent"},
+        overrides={
+            "workday.source": "files",
+            "workday.files_dir": str(tmp_path),
+            "workday.files_format": fmt,
+        },
+    )
+    report = sync(cfg, store, full=True)
+    assert all(c.skipped == 0 for c in report.counts.values())
+    stored = workers(store)
+    for expected in tenant.workers:
+        row = stored[expected["employee_id"]]
+        assert (row.legal_name, row.active, row.work_email) == (
+            expected["legal_name"],
+            expected["active"],
+            expected["work_email"],
+        )
+        assert [j["position_id"] for j in row.additional_jobs] == [
+            j["position_id"] for j in expected["additional_jobs"]
+        ]
+    with store.reading() as session:
+        levels = {c.competency_id: c.levels for c in session.scalars(select(Competency))}
+    for competency in tenant.competencies:
+        assert [level["level_id"] for level in levels[competency["competency_id"]]] == [
+            level["level_id"] for level in sorted(competency["levels"], key=lambda x: x["rank"])
+        ]
