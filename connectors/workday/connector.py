@@ -30,6 +30,7 @@ from connectors.workday.auth import (
     ws_security_header,
 )
 from connectors.workday.client import WorkdayClient
+from connectors.workday.fields import SENSITIVE_FIELDS
 from connectors.workday.soap import SoapWorkers
 from connectors.workday.streams import (
     FileRows,
@@ -42,7 +43,6 @@ from plugin.errors import ConfigError, MentorbridgeError
 
 __all__ = ["STREAM_ORDER", "WorkdayConnector", "sample_directory"]
 
-SENSITIVE = ("birth_generation", "gender", "ethnicity")
 CHECK_SAMPLE = 200  # records `workday check` reads per stream
 #: Fields most rows rightly leave out: their absence from a small sample proves nothing.
 SPARSE_FIELDS = {
@@ -360,7 +360,9 @@ def _absent_fields(stream: ReportStream, present: set[str], *, sample: int) -> t
     expected = [
         field
         for field, alias in aliases.items()
-        if alias and field not in sparse and (field not in SENSITIVE or field in stream.sensitive)
+        if alias
+        and field not in sparse
+        and (field not in SENSITIVE_FIELDS or field in stream.sensitive)
     ]
     return tuple(
         f"{field} (column {aliases[field]}) is absent from every row read: add it to the "

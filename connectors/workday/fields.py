@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-__all__ = ["NESTED", "STREAM_FIELDS", "RowError", "normalize", "read_value"]
+__all__ = ["NESTED", "SENSITIVE_FIELDS", "STREAM_FIELDS", "RowError", "normalize", "read_value"]
 
 
 class RowError(ValueError):
@@ -224,7 +224,8 @@ NESTED = {
 }
 #: Fields that default when a report leaves them out (Workday omits empty values).
 _DEFAULTS = {"inactive": False, "top_candidate": False, "temporary_fill": False}
-_SENSITIVE = ("birth_generation", "gender", "ethnicity")
+#: Worker fields never read, stored or hashed unless an admin enables them (aggregate-only use).
+SENSITIVE_FIELDS = ("birth_generation", "gender", "ethnicity")
 
 
 def normalize(
@@ -245,7 +246,7 @@ def normalize(
     """
     record: dict[str, Any] = {}
     for field, kind in STREAM_FIELDS[stream].items():
-        if field in _SENSITIVE and field not in sensitive:
+        if field in SENSITIVE_FIELDS and field not in sensitive:
             continue
         alias = aliases[stream].get(field, "")
         value = row.get(alias) if alias else None

@@ -5,6 +5,7 @@ Exit status: 0 success, 1 a failure an operator must look at, 2 invalid configur
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,31 +67,23 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.obj = AppContext(config_path)
 
 
-def _register() -> None:
-    from plugin.cli import (
-        config_cmd,
-        db_cmd,
-        demo_cmd,
-        lrs_cmd,
-        outbox_cmd,
-        sync_cmd,
-        workday_cmd,
-        worker_cmd,
-        xapi_cmd,
-    )
+#: One module per command group, each with a ``command``.
+_COMMAND_MODULES = (
+    "config_cmd",
+    "db_cmd",
+    "demo_cmd",
+    "lrs_cmd",
+    "outbox_cmd",
+    "sync_cmd",
+    "worker_cmd",
+    "workday_cmd",
+    "xapi_cmd",
+)
 
-    for module in (
-        config_cmd,
-        db_cmd,
-        demo_cmd,
-        lrs_cmd,
-        outbox_cmd,
-        sync_cmd,
-        worker_cmd,
-        workday_cmd,
-        xapi_cmd,
-    ):
-        cli.add_command(module.command)
+
+def _register() -> None:
+    for name in _COMMAND_MODULES:
+        cli.add_command(importlib.import_module(f"plugin.cli.{name}").command)
 
 
 _register()

@@ -22,6 +22,7 @@ from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from connectors.base import StreamCounts, SyncReport
+from connectors.workday.fields import SENSITIVE_FIELDS
 from plugin.store.base import utc_now
 from plugin.store.db import Store
 from plugin.store.hris_models import (
@@ -38,9 +39,7 @@ from plugin.store.hris_models import (
 from plugin.store.models import Person
 from plugin.store.sync_models import SyncBookmark, SyncRun
 
-__all__ = ["SENSITIVE_FIELDS", "HrisMirror", "record_hash"]
-
-SENSITIVE_FIELDS = ("birth_generation", "gender", "ethnicity")
+__all__ = ["HrisMirror", "record_hash"]
 
 
 def record_hash(record: dict[str, Any]) -> str:

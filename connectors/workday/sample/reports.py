@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from connectors.workday.fields import SENSITIVE_FIELDS
 from connectors.workday.sample.tenant import STREAMS, Tenant
 
 __all__ = [
@@ -129,7 +130,6 @@ NESTED_ALIASES: dict[str, dict[str, dict[str, str]]] = {
 }
 
 #: Worker fields read only when sensitive data is enabled.
-SENSITIVE_FIELDS = frozenset({"birth_generation", "gender", "ethnicity"})
 
 #: How the normalised worker type is written in a report.
 WORKER_TYPES = {"employee": "Employee", "contingent": "Contingent Worker"}
