@@ -95,7 +95,18 @@ class HrisMirror:
     # -- runs and bookmarks -----------------------------------------------------------------
 
     def start_run(self, connector: str, mode: str, dry_run: bool) -> int:
+        """Record a new run; runs of this connector still marked running (the caller holds
+        the connector's job lease, so none can be) were interrupted by a crash."""
         with self.store.transaction() as session:
+            session.execute(
+                update(SyncRun)
+                .where(SyncRun.connector == connector, SyncRun.status == "running")
+                .values(
+                    status="failed",
+                    finished_at=utc_now(),
+                    message="interrupted: the process stopped before the run finished",
+                )
+            )
             run = SyncRun(connector=connector, mode=mode, dry_run=dry_run, status="running")
             session.add(run)
             session.flush()

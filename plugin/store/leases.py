@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from plugin.errors import ConflictError
@@ -35,31 +35,48 @@ class Lease:
             )
 
 
+def _dead_local_owner(owner: str) -> bool:
+    """Whether ``owner`` was a process on this machine that no longer runs (a crash)."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _acquire(store: Store, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:
     with store.transaction() as session:
-        taken = session.execute(
-            update(JobLease)
-            .where(JobLease.name == name, JobLease.expires_at < now)
-            .values(owner=owner, expires_at=now + ttl)
-        ).rowcount
-        if taken:
+        held = session.get(JobLease, name, with_for_update=True)
+        if held is None:
+            try:
+                with session.begin_nested():
+                    session.add(JobLease(name=name, owner=owner, expires_at=now + ttl))
+            except IntegrityError:
+                return False  # another process took it a moment ago
             return True
-        try:
-            with session.begin_nested():
-                session.execute(
-                    insert(JobLease).values(name=name, owner=owner, expires_at=now + ttl)
-                )
-        except IntegrityError:
+        if held.expires_at >= now and not _dead_local_owner(held.owner):
             return False
+        held.owner, held.expires_at = owner, now + ttl
         return True
 
 
 @contextmanager
-def hold_lease(store: Store, name: str, *, ttl: timedelta = timedelta(hours=1)) -> Iterator[Lease]:
-    """Hold the lease ``name`` for the duration of the block.
+def hold_lease(
+    store: Store, name: str, *, ttl: timedelta = timedelta(minutes=15)
+) -> Iterator[Lease]:
+    """Hold the lease ``name`` for the duration of the block (renew it as work goes on).
+
+    A lease whose time ran out, or whose holder was a process on this machine that has died,
+    is taken over: a crash never blocks the next run for long.
 
     Raises:
-        ConflictError: another process holds it (and its lease has not run out).
+        ConflictError: another live process holds it.
     """
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     if not _acquire(store, name, owner, ttl, utc_now()):

@@ -4,6 +4,11 @@ runs that pick up exactly what changed, and resuming after a crash."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -419,3 +424,45 @@ def test_report_files_in_either_format_give_the_same_mirror(
         assert [level["level_id"] for level in levels[competency["competency_id"]]] == [
             level["level_id"] for level in sorted(competency["levels"], key=lambda x: x["rank"])
         ]
+
+
+def test_a_sync_process_killed_mid_run_is_resumed_by_the_next_one(
+    store_url: str, store: Store, tenant: Tenant
+) -> None:
+    """SIGKILL, not an exception: the run stays 'running', the lease stays held by a dead
+    process; the next sync takes over, records the crash and stores everything."""
+    with WorkdayServer(tenant) as server:
+        server.delay_next("/workers", 0.1, times=100)  # slow pages: time to kill mid-run
+        env = {
+            **os.environ,
+            **SECRETS,
+            "XDG_CONFIG_HOME": "/nonexistent",
+            "MENTORBRIDGE_STORE_URL": store_url,
+            "MENTORBRIDGE_WORKDAY_SOURCE": "api",
+            "MENTORBRIDGE_WORKDAY_HOST": server.url,
+            "MENTORBRIDGE_WORKDAY_TENANT": "acme",
+            "MENTORBRIDGE_WORKDAY_WORKERS_FROM": "rest",
+            "MENTORBRIDGE_WORKDAY_CLIENT_ID": "mentorbridge",
+            "MENTORBRIDGE_WORKDAY_ISU_USERNAME": "ISU_Mentoring@acme",
+            "MENTORBRIDGE_WORKDAY_REPORT_OWNER": "ISU_Mentoring",
+            "MENTORBRIDGE_WORKDAY_REST_PAGE_SIZE": "10",
+        }
+        command = [sys.executable, "-m", "plugin.cli", "sync", "workday", "--stream", "workers"]
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        while sum("/workers" in r.path for r in server.requests) < 4:
+            assert time.monotonic() < deadline, "the sync never got going"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        with store.reading() as session:
+            assert session.scalar(select(SyncRun.status)) == "running"
+        finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    with store.reading() as session:
+        runs = session.scalars(select(SyncRun).order_by(SyncRun.id)).all()
+    assert [r.status for r in runs] == ["failed", "succeeded"]
+    assert "interrupted" in runs[0].message
+    assert len(workers(store)) == len(tenant.workers)
