@@ -9,7 +9,8 @@ carry only their opaque id.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -47,6 +48,9 @@ class Recorded:
 class Recorder:
     """The one way mentoring activity enters the store.
 
+    Every method is one unit of work of its own, or part of the caller's when given
+    ``within=`` (a webhook records the event and its effects in one transaction).
+
     Args:
         store: where it is recorded.
         builder: builds the statements each change produces.
@@ -56,20 +60,29 @@ class Recorder:
         self.store = store
         self.builder = builder
 
+    @contextmanager
+    def _unit(self, within: Session | None) -> Iterator[Session]:
+        """The caller's unit of work (``within``), or a transaction of the method's own."""
+        if within is not None:
+            yield within
+            return
+        with self.store.transaction() as session:
+            yield session
+
     # -- people and programmes -------------------------------------------------------------
 
-    def register_person(self, worker_id: str) -> str:
+    def register_person(self, worker_id: str, *, within: Session | None = None) -> str:
         """Make a worker known (idempotent); returns their opaque id for statements."""
-        with self.store.transaction() as session:
+        with self._unit(within) as session:
             person = session.scalar(select(Person).where(Person.worker_id == worker_id))
             if person is None:
                 person = Person(worker_id=worker_id, opaque_id=f"p-{secrets.token_hex(10)}")
                 session.add(person)
             return person.opaque_id
 
-    def register_programme(self, key: str, name: str) -> None:
+    def register_programme(self, key: str, name: str, *, within: Session | None = None) -> None:
         """Create a programme, or rename it (idempotent)."""
-        with self.store.transaction() as session:
+        with self._unit(within) as session:
             programme = session.scalar(select(Programme).where(Programme.key == key))
             if programme is None:
                 session.add(Programme(key=key, name=name))
@@ -88,9 +101,10 @@ class Recorder:
         started_on: date,
         cadence: str | None = None,
         themes: Sequence[str] = (),
+        within: Session | None = None,
     ) -> str:
         """Pair an executive ``mentee`` with a junior ``mentor``; returns the registration."""
-        with self.store.transaction() as session:
+        with self._unit(within) as session:
             if session.scalar(select(Pair.id).where(Pair.key == key)) is not None:
                 raise ConflictError(f"pair {key!r} already exists")
             programme_row = _one(
@@ -115,9 +129,9 @@ class Recorder:
             )
             return registration
 
-    def end_pair(self, *, key: str, ended_on: date) -> None:
+    def end_pair(self, *, key: str, ended_on: date, within: Session | None = None) -> None:
         """Close a pair; it takes no new sessions."""
-        with self.store.transaction() as session:
+        with self._unit(within) as session:
             pair = _one(session, Pair, Pair.key == key, "pair", key)
             if pair.status == "ended":
                 raise ConflictError(f"pair {key!r} has already ended")
@@ -134,9 +148,10 @@ class Recorder:
         planned_start: datetime,
         planned_minutes: int | None,
         scheduled_at: datetime,
+        within: Session | None = None,
     ) -> Recorded:
         """A session went into the calendar."""
-        with self.store.transaction() as session:
+        with self._unit(within) as session:
             pair_row = _active_pair(session, pair)
             if (
                 session.scalar(
@@ -176,9 +191,10 @@ class Recorder:
         started_at: datetime,
         duration_minutes: float,
         themes: Sequence[str] = (),
+        within: Session | None = None,
     ) -> Recorded:
         """Both members attended: the mentee's ``attended`` and the mentor's ``mentored``."""
-        with self.store.transaction() as session:
+        with self._unit(within) as session:
             pair_row = _active_pair(session, pair)
             row = session.scalar(
                 select(MentoringSession).where(MentoringSession.key == session_key)
@@ -220,9 +236,16 @@ class Recorder:
             row.attended_statement_id, row.mentored_statement_id = attended.id, mentored.id
             return _queue(session, [attended, mentored], session_id=row.id)
 
-    def cancel_session(self, event: Event, *, session_key: str, cancelled_at: datetime) -> Recorded:
+    def cancel_session(
+        self,
+        event: Event,
+        *,
+        session_key: str,
+        cancelled_at: datetime,
+        within: Session | None = None,
+    ) -> Recorded:
         """Retract a session: void every statement its record produced."""
-        with self.store.transaction() as session:
+        with self._unit(within) as session:
             row = _session_row(session, session_key)
             if row.status == "cancelled":
                 raise ConflictError(f"session {session_key!r} is already cancelled")
@@ -257,9 +280,10 @@ class Recorder:
         text: str,
         visibility: str,
         submitted_at: datetime,
+        within: Session | None = None,
     ) -> Recorded:
         """Keep a reflection's text here; the LRS gets only a reference to it."""
-        with self.store.transaction() as session:
+        with self._unit(within) as session:
             row = _session_row(session, session_key)
             if row.status == "cancelled":
                 raise ConflictError(f"session {session_key!r} was cancelled")
@@ -297,9 +321,10 @@ class Recorder:
         target_date: date | None,
         session_key: str | None,
         set_at: datetime,
+        within: Session | None = None,
     ) -> Recorded:
         """A participant sets a goal; its wording stays here."""
-        with self.store.transaction() as session:
+        with self._unit(within) as session:
             pair_row = _active_pair(session, pair)
             owner_row = _member(session, pair_row, owner)
             session_row = None
@@ -329,9 +354,11 @@ class Recorder:
             )
             return _queue(session, [built], session_id=session_row.id if session_row else None)
 
-    def achieve_goal(self, event: Event, *, goal_key: str, achieved_at: datetime) -> Recorded:
+    def achieve_goal(
+        self, event: Event, *, goal_key: str, achieved_at: datetime, within: Session | None = None
+    ) -> Recorded:
         """A goal set earlier is reached."""
-        with self.store.transaction() as session:
+        with self._unit(within) as session:
             goal = _one(session, Goal, Goal.key == goal_key, "goal", goal_key)
             if goal.status == "achieved":
                 raise ConflictError(f"goal {goal_key!r} is already achieved")
@@ -346,6 +373,7 @@ class Recorder:
                 planned_statement_id=goal.planned_statement_id,
                 achieved_at=achieved_at,
             )
+            goal.achieved_statement_id = built.id
             return _queue(session, [built], session_id=goal.session_id)
 
     def rate_outcome(
@@ -362,9 +390,10 @@ class Recorder:
         scale: tuple[float, float],
         released: bool,
         rated_at: datetime,
+        within: Session | None = None,
     ) -> Recorded:
         """Record a rating; only a released one becomes competency evidence in the LRS."""
-        with self.store.transaction() as session:
+        with self._unit(within) as session:
             row = _session_row(session, session_key)
             if row.status != "completed":
                 raise ConflictError(
@@ -375,22 +404,21 @@ class Recorder:
                 _member(session, pair_row, subject),
                 _member(session, pair_row, rater),
             )
-            session.add(
-                Outcome(
-                    key=outcome_key,
-                    pair_id=pair_row.id,
-                    session_id=row.id,
-                    subject_id=subject_row.id,
-                    rater_id=rater_row.id,
-                    competency=competency,
-                    competency_name=competency_name,
-                    rating=rating,
-                    scale_min=scale[0],
-                    scale_max=scale[1],
-                    released=released,
-                    rated_at=rated_at,
-                )
+            outcome = Outcome(
+                key=outcome_key,
+                pair_id=pair_row.id,
+                session_id=row.id,
+                subject_id=subject_row.id,
+                rater_id=rater_row.id,
+                competency=competency,
+                competency_name=competency_name,
+                rating=rating,
+                scale_min=scale[0],
+                scale_max=scale[1],
+                released=released,
+                rated_at=rated_at,
             )
+            session.add(outcome)
             if not released:
                 return Recorded(())
             evidence = (
@@ -410,6 +438,7 @@ class Recorder:
                 evidence_statement_id=evidence,
                 rated_at=rated_at,
             )
+            outcome.evidence_statement_id = built.id
             return _queue(session, [built], session_id=row.id)
 
     # -- helpers ----------------------------------------------------------------------------

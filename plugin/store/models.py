@@ -127,6 +127,7 @@ class Goal(Base):
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
     achieved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     planned_statement_id: Mapped[str] = mapped_column(String(36))
+    achieved_statement_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class Reflection(Base):
@@ -168,6 +169,8 @@ class Outcome(Base):
     scale_max: Mapped[float] = mapped_column(Float)
     released: Mapped[bool] = mapped_column(Boolean, default=False)
     rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The competency-evidence statement, for a released rating.
+    evidence_statement_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class OutboxStatement(Base):
