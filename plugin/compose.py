@@ -20,11 +20,13 @@ from plugin.store.db import Store
 from plugin.store.hris import HrisMirror
 from plugin.store.migrate import check_current
 from plugin.store.outbox import SqlOutbox
+from plugin.webhooks.processor import EventProcessor
 from xapi.lrs import LRSClient, LRSCredentials
 from xapi.outbox import Clock, Flusher, FlushReport
 from xapi.statements import StatementBuilder, StatementSettings
 
 __all__ = [
+    "event_processor",
     "flusher",
     "hris_mirror",
     "lrs_client",
@@ -85,6 +87,11 @@ def statement_builder(config: Config) -> StatementBuilder:
 def recorder(config: Config, store: Store) -> Recorder:
     """The recorder writing to ``store``."""
     return Recorder(store, statement_builder(config))
+
+
+def event_processor(config: Config, store: Store) -> EventProcessor:
+    """The webhook event processor, holding or rejecting events about unknown workers."""
+    return EventProcessor(recorder(config, store), unknown_people=config["web"]["unknown_people"])
 
 
 def lrs_credentials(config: Config) -> LRSCredentials:

@@ -183,7 +183,17 @@ class StatementValidationError(ValidationError):
 
 
 class UnknownReferenceError(RejectedError):
-    """The input refers to something (a person, pair, session, goal) we do not know."""
+    """The input refers to something (a person, pair, session, goal) we do not know.
+
+    Attributes:
+        kind: what is unknown (``worker``, ``pair``, ``session``, ``goal``, ``programme``).
+        key: its key as the input gave it.
+    """
+
+    def __init__(self, message: str, *, kind: str | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.key = key
 
 
 class ConflictError(RejectedError):

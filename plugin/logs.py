@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import traceback
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TextIO
 
 from plugin.config import REDACTED
 
-__all__ = ["SecretFilter", "configure_logging"]
+__all__ = ["JsonFormatter", "SecretFilter", "configure_logging"]
 
 
 class SecretFilter(logging.Filter):
@@ -29,6 +32,41 @@ class SecretFilter(logging.Filter):
         return True
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the request fields a record carries (``extra=``).
+
+    A traceback is logged as its frames and the exception's type only: exception messages can
+    quote the data being processed, and logs must not hold personal data.
+    """
+
+    FIELDS = (
+        "request_id",
+        "method",
+        "route",
+        "status",
+        "duration_ms",
+        "event_type",
+        "event_id",
+        "outcome",
+    )
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in self.FIELDS:
+            if hasattr(record, name):
+                entry[name] = getattr(record, name)
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            entry["error"] = type(error).__name__
+            entry["traceback"] = "".join(traceback.format_tb(error.__traceback__))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
 class _StderrHandler(logging.StreamHandler):
     """Writes to ``sys.stderr`` as it is at each record (tests and tools redirect it); ours,
     so configuring twice replaces it instead of doubling every line."""
@@ -42,15 +80,20 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
-    """Log to stderr at ``level``, with ``secrets`` masked in every record."""
+def configure_logging(level: str, secrets: Iterable[str] = (), *, json_lines: bool = False) -> None:
+    """Log to stderr at ``level``, with ``secrets`` masked in every record; ``json_lines`` for
+    one JSON object per line (the web service)."""
     handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     handler.addFilter(SecretFilter(secrets))
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "alembic"):
+    for noisy in ("httpx", "httpcore", "alembic", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -80,13 +80,15 @@ class Recorder:
                 session.add(person)
             return person.opaque_id
 
-    def register_programme(self, key: str, name: str, *, within: Session | None = None) -> None:
-        """Create a programme, or rename it (idempotent)."""
+    def register_programme(
+        self, key: str, name: str | None, *, within: Session | None = None
+    ) -> None:
+        """Create a programme (named ``key`` until a name is given), or rename it."""
         with self._unit(within) as session:
             programme = session.scalar(select(Programme).where(Programme.key == key))
             if programme is None:
-                session.add(Programme(key=key, name=name))
-            else:
+                session.add(Programme(key=key, name=name or key))
+            elif name is not None:
                 programme.name = name
 
     # -- pairs ----------------------------------------------------------------------------
@@ -191,11 +193,17 @@ class Recorder:
         started_at: datetime,
         duration_minutes: float,
         themes: Sequence[str] = (),
+        attendees: Sequence[str] | None = None,
         within: Session | None = None,
     ) -> Recorded:
-        """Both members attended: the mentee's ``attended`` and the mentor's ``mentored``."""
+        """Both members attended: the mentee's ``attended`` and the mentor's ``mentored``.
+
+        ``attendees`` (worker ids), when given, must be exactly the pair's two members.
+        """
         with self._unit(within) as session:
             pair_row = _active_pair(session, pair)
+            if attendees is not None:
+                _check_attendees(session, pair_row, attendees)
             row = session.scalar(
                 select(MentoringSession).where(MentoringSession.key == session_key)
             )
@@ -242,6 +250,7 @@ class Recorder:
         *,
         session_key: str,
         cancelled_at: datetime,
+        reason: str | None = None,
         within: Session | None = None,
     ) -> Recorded:
         """Retract a session: void every statement its record produced."""
@@ -249,7 +258,7 @@ class Recorder:
             row = _session_row(session, session_key)
             if row.status == "cancelled":
                 raise ConflictError(f"session {session_key!r} is already cancelled")
-            row.status = "cancelled"
+            row.status, row.cancel_reason = "cancelled", reason
             # A session is cancelled once, so none of its statements is voided yet.
             targets = session.scalars(
                 select(OutboxStatement.statement_id)
@@ -464,7 +473,7 @@ def _queue(session: Session, built: list[BuiltStatement], *, session_id: int | N
 def _one(session: Session, model: type[_Row], condition: Any, kind: str, key: str) -> _Row:
     row = session.scalar(select(model).where(condition))
     if row is None:
-        raise UnknownReferenceError(f"{kind} {key!r} is not known")
+        raise UnknownReferenceError(f"{kind} {key!r} is not known", kind=kind, key=key)
     return row
 
 
@@ -476,7 +485,9 @@ def _person(session: Session, worker_id: str) -> Person:
     person = session.scalar(select(Person).where(Person.worker_id == worker_id))
     if person is None:
         raise UnknownReferenceError(
-            f"worker {worker_id!r} is not known: the HRIS mirror has no such worker yet"
+            f"worker {worker_id!r} is not known: the HRIS mirror has no such worker yet",
+            kind="worker",
+            key=worker_id,
         )
     return person
 
@@ -493,6 +504,15 @@ def _member(session: Session, pair: Pair, worker_id: str) -> Person:
     if person.id not in (pair.mentee_id, pair.mentor_id):
         raise ConflictError(f"worker {worker_id!r} is not a member of pair {pair.key!r}")
     return person
+
+
+def _check_attendees(session: Session, pair: Pair, attendees: Sequence[str]) -> None:
+    members = {_person(session, worker_id).id for worker_id in attendees}
+    if len(attendees) != 2 or members != {pair.mentee_id, pair.mentor_id}:
+        raise ConflictError(
+            f"the attendees of a session of pair {pair.key!r} must be its executive mentee "
+            "and its junior mentor, each once"
+        )
 
 
 def _next_sequence(session: Session, pair: Pair) -> int:

@@ -161,6 +161,14 @@ class StatementBuilder:
         """Opaque activity IRI (``…/sessions/<uuid>``): keys never leak into the LRS."""
         return f"{self.settings.activity_base}/{kind}/{uuid.uuid5(self.namespace, f'{kind}/{key}')}"
 
+    def competency_iri(self, competency: str) -> str:
+        """A competency's activity IRI: an IRI stays as it is, an HRIS code such as
+        ``SUCC-DIGI`` becomes ``<activity_base>/competencies/SUCC-DIGI`` (readable on purpose:
+        a competency is not personal data, and reports match on it)."""
+        if competency.startswith(("http://", "https://")):
+            return competency
+        return f"{self.settings.activity_base}/competencies/{quote(competency, safe='')}"
+
     # -- templates --------------------------------------------------------------------------
 
     def session_scheduled(
@@ -343,7 +351,9 @@ class StatementBuilder:
             event,
             actor=self._person(subject),
             verb=vocab.PROGRESSED,
-            target=self._activity(competency_id, vocab.COMPETENCY, competency_name),
+            target=self._activity(
+                self.competency_iri(competency_id), vocab.COMPETENCY, competency_name
+            ),
             result=Result(score=Score(raw=raw, min=low, max=high, scaled=scaled)),
             context=self._context(
                 pair,

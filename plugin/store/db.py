@@ -75,6 +75,8 @@ class Store:
 
 
 def _create_engine(url: Any, **options: Any) -> Engine:
+    # Database errors then never quote row values (reflection text, names) into logs.
+    options.setdefault("hide_parameters", True)
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **options)
     if url.database and url.database != ":memory:":

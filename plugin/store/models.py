@@ -105,6 +105,7 @@ class MentoringSession(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cancel_reason: Mapped[str | None] = mapped_column(String(32))
     attended_statement_id: Mapped[str | None] = mapped_column(String(36))
     mentored_statement_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -16,17 +16,20 @@ __all__ = ["WebhookEvent", "WebhookSecret"]
 class WebhookEvent(Base):
     """An accepted event, by its id: a redelivery gets the original answer, a different
     body under the same id is refused. ``payload`` is kept only while the event is held
-    (it names a worker the HRIS mirror does not know yet)."""
+    (it names a worker the HRIS mirror does not know yet). A held event that fails for another
+    reason once its worker is known is kept as ``rejected``, with the reason in ``result``."""
 
     __tablename__ = "webhook_event"
-    __table_args__ = (CheckConstraint("status in ('processed', 'held')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status in ('processed', 'held', 'rejected')", name="status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(128), unique=True)
     type: Mapped[str] = mapped_column(String(40), index=True)
     source: Mapped[str] = mapped_column(String(64))
     body_sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -27,11 +27,14 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint("status in ('processed', 'held')", name=op.f("ck_webhook_event_status")),
+        sa.CheckConstraint(
+            "status in ('processed', 'held', 'rejected')", name=op.f("ck_webhook_event_status")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_event")),
         sa.UniqueConstraint("event_id", name=op.f("uq_webhook_event_event_id")),
     )
     op.create_index(op.f("ix_webhook_event_type"), "webhook_event", ["type"], unique=False)
+    op.create_index(op.f("ix_webhook_event_status"), "webhook_event", ["status"], unique=False)
     op.create_table(
         "webhook_secret",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -43,6 +46,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("goal") as batch:
         batch.add_column(sa.Column("achieved_statement_id", sa.String(length=36), nullable=True))
+    with op.batch_alter_table("mentoring_session") as batch:
+        batch.add_column(sa.Column("cancel_reason", sa.String(length=32), nullable=True))
     with op.batch_alter_table("outcome") as batch:
         batch.add_column(sa.Column("evidence_statement_id", sa.String(length=36), nullable=True))
 
@@ -52,5 +57,7 @@ def downgrade() -> None:
         batch.drop_column("evidence_statement_id")
     with op.batch_alter_table("goal") as batch:
         batch.drop_column("achieved_statement_id")
+    with op.batch_alter_table("mentoring_session") as batch:
+        batch.drop_column("cancel_reason")
     op.drop_table("webhook_secret")
     op.drop_table("webhook_event")

@@ -1,0 +1,1 @@
+"""Read-only views of the store for people: learner transcripts (and, later, talent reports)."""

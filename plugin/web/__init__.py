@@ -1,0 +1,49 @@
+"""The web service: webhooks in, learner transcripts out, and what operations need.
+
+``create_app`` is the one way to build it: ``mentorbridge serve`` runs it under gunicorn,
+``flask --app plugin.web run`` for development, tests with their own store and clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flask import Flask
+
+from plugin.config import Config, load_config
+from plugin.store.db import Store
+from plugin.web import errors, request_log
+from plugin.web.ops import bp as ops_bp
+from plugin.web.services import build_services
+from plugin.web.transcripts import bp as transcripts_bp
+from plugin.web.webhooks import bp as webhooks_bp
+from xapi.lrs import LRSClient
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    config: Config | None = None,
+    *,
+    store: Store | None = None,
+    lrs: LRSClient | None = None,
+    now: Callable[[], float] = time.time,
+) -> Flask:
+    """The Flask app.
+
+    Args:
+        config: the configuration; loaded the usual way (file, then environment) if omitted.
+        store: the store to use instead of opening ``store.url`` (tests).
+        lrs: the LRS client transcripts confirm delivery with, instead of one from ``[lrs]``.
+        now: unix time, for signatures and links (tests pass a fake clock).
+    """
+    config = config or load_config()
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.extensions["mentorbridge"] = build_services(config, store=store, lrs=lrs, now=now)
+    errors.init_app(app)
+    request_log.init_app(app)
+    for blueprint in (webhooks_bp, transcripts_bp, ops_bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,97 @@
+"""Operations: ``/healthz`` (alive), ``/readyz`` (able to work), ``/metrics``, ``/openapi.json``.
+
+None needs authentication, so none says anything about people or where the store lives.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from plugin.store.migrate import current_revision, head_revision
+from plugin.store.outbox import SqlOutbox
+from plugin.web import metrics
+from plugin.web.services import services
+
+__all__ = ["bp", "openapi_document"]
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify({"status": "alive"})
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    checks = _readiness()
+    ready = all(check["ok"] for check in checks.values())
+    body = {"status": "ready" if ready else "not_ready", "checks": checks}
+    return jsonify(body), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def prometheus() -> Response:
+    return Response(metrics.exposition(services().store), content_type=metrics.CONTENT_TYPE)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """``schemas/openapi.yaml``, the description of every route."""
+    text_ = resources.files("schemas").joinpath("openapi.yaml").read_text("utf-8")
+    return json.loads(json.dumps(yaml.safe_load(text_)))
+
+
+def _readiness() -> dict[str, dict[str, Any]]:
+    app = services()
+    store = app.store
+    try:
+        with store.reading() as session:
+            session.execute(text("select 1"))
+    except SQLAlchemyError as err:
+        return {"store": {"ok": False, "detail": f"cannot reach the store ({type(err).__name__})"}}
+    checks: dict[str, dict[str, Any]] = {"store": {"ok": True}}
+    found, needed = current_revision(store), head_revision()
+    checks["migrations"] = (
+        {"ok": True, "revision": found}
+        if found == needed
+        else {
+            "ok": False,
+            "detail": f"the store is at revision {found}, this version needs {needed}: "
+            "run `mentorbridge db upgrade`",
+        }
+    )
+    if not checks["migrations"]["ok"]:
+        return checks
+    now = datetime.now(UTC)
+    status = SqlOutbox(store).status(now=now)
+    limit = app.config["web"]["outbox_stuck_seconds"]
+    waited = (now - status.oldest_pending).total_seconds() if status.oldest_pending else 0.0
+    outbox: dict[str, Any] = {
+        "ok": waited <= limit,
+        "pending": status.pending,
+        "dead_letters": status.dead,
+        "oldest_pending_seconds": round(waited),
+    }
+    if not outbox["ok"]:
+        outbox["detail"] = (
+            f"a statement has waited {waited:.0f} s for delivery (more than {limit} s): is "
+            "`mentorbridge worker` running, and can it reach the LRS? `mentorbridge outbox "
+            "status` shows the last error"
+        )
+    checks["outbox"] = outbox
+    return checks

@@ -1,0 +1,127 @@
+"""Read one event from a request body: strict JSON, its schema, real dates.
+
+Each type's data is described by ``schemas/webhooks/<type>.schema.json``; the envelope by
+``schemas/webhooks/event.schema.json``. Every problem is reported at once, each with its JSON
+path and what is expected, so a sender can fix a payload in one go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+import schemas
+from plugin.errors import ValidationError
+
+__all__ = ["EVENT_TYPES", "IncomingEvent", "parse_event"]
+
+EVENT_TYPES = tuple(schemas.load("webhooks/event")["properties"]["type"]["enum"])
+#: The two patterns our schemas give dates and moments; their values must also be real.
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_MOMENT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+_SUBJECT = "the event"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingEvent:
+    """A valid event. ``data`` has real :class:`date` and :class:`datetime` values where its
+    schema has dates; ``document`` is the JSON as sent; ``digest`` identifies the content (a
+    redelivery has the same one, however its JSON is spaced or ordered)."""
+
+    id: str
+    type: str
+    occurred_at: datetime
+    source: str
+    data: dict[str, Any]
+    document: dict[str, Any]
+    digest: str
+
+
+def parse_event(body: bytes) -> IncomingEvent:
+    """The event in ``body``, or :class:`~plugin.errors.ValidationError` listing every problem."""
+    document = _json(body)
+    problems = schemas.check("webhooks/event", document)
+    if problems:
+        raise ValidationError(_SUBJECT, problems)
+    data_schema = f"webhooks/{document['type']}"
+    problems = schemas.check(data_schema, document["data"], root="$.data")
+    if problems:
+        raise ValidationError(_SUBJECT, problems)
+    envelope, envelope_problems = _typed("webhooks/event", document, "$")
+    data, data_problems = _typed(data_schema, document["data"], "$.data")
+    problems = envelope_problems + data_problems
+    if problems:
+        raise ValidationError(_SUBJECT, problems)
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return IncomingEvent(
+        id=document["id"],
+        type=document["type"],
+        occurred_at=envelope["occurred_at"],
+        source=document.get("source", "webhook"),
+        data=data,
+        document=document,
+        digest=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+    )
+
+
+def _json(body: bytes) -> Any:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValidationError(
+            _SUBJECT, [("$", f"the body is not UTF-8 (byte {err.start}): send UTF-8 JSON")]
+        ) from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except json.JSONDecodeError as err:
+        raise ValidationError(
+            _SUBJECT,
+            [("$", f"the body is not JSON: {err.msg} at line {err.lineno} column {err.colno}")],
+        ) from None
+    except ValueError as err:
+        raise ValidationError(_SUBJECT, [("$", str(err))]) from None
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the body repeats the key {key!r}: send each key once per object")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"the body contains {name}, which is not JSON: send numbers only")
+
+
+def _typed(
+    schema: str, value: dict[str, Any], root: str
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """``value`` with its date and moment strings parsed, and the ones that are not real."""
+    typed, problems = dict(value), []
+    for name, pattern in _date_fields(schema):
+        if name not in value:
+            continue
+        try:
+            if pattern == _DATE:
+                typed[name] = date.fromisoformat(value[name])
+            else:
+                typed[name] = datetime.fromisoformat(value[name])
+        except ValueError as err:
+            problems.append((f"{root}.{name}", f"{json.dumps(value[name])} is not real: {err}"))
+    return typed, problems
+
+
+@cache
+def _date_fields(schema: str) -> tuple[tuple[str, str], ...]:
+    properties = schemas.load(schema).get("properties", {})
+    return tuple(
+        (name, spec["pattern"])
+        for name, spec in properties.items()
+        if spec.get("pattern") in (_DATE, _MOMENT)
+    )

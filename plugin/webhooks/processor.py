@@ -1,0 +1,218 @@
+"""Turn a valid event into records and statements, exactly once.
+
+One transaction holds the event's row (its id is unique), the domain change and the
+statements it queues: a failure anywhere leaves none of them. A redelivery gets the first
+delivery's answer; the same id with other content is refused. With ``unknown_people = hold``
+an event naming a worker the HRIS mirror does not know yet is kept, with the events that
+build on it, and processed by :meth:`EventProcessor.release_held` after an HRIS sync.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from plugin.errors import ConflictError, RejectedError, RetriableError, UnknownReferenceError
+from plugin.recorder import Recorder
+from plugin.store.base import utc_now
+from plugin.store.webhook_models import WebhookEvent
+from plugin.webhooks.events import IncomingEvent, parse_event
+from plugin.webhooks.handlers import apply_event, created_by
+
+__all__ = ["Accepted", "EventProcessor", "ReleaseReport", "StoreBusyError"]
+
+log = logging.getLogger(__name__)
+
+UnknownPeople = Literal["reject", "hold"]
+
+
+class StoreBusyError(RetriableError):
+    """A concurrent request changed the same records; sending the event again will work."""
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The answer to an accepted event: ``result`` as first given, and whether this delivery
+    was a redelivery of it."""
+
+    result: dict[str, Any]
+    redelivery: bool = False
+
+
+@dataclass
+class ReleaseReport:
+    """What :meth:`EventProcessor.release_held` did with the held events."""
+
+    processed: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    still_held: list[str] = field(default_factory=list)
+
+
+class EventProcessor:
+    """Records events through ``recorder``.
+
+    Args:
+        recorder: the one way activity enters the store (its store is used too).
+        unknown_people: ``reject`` an event naming an unknown worker, or ``hold`` it.
+        clock: the time (tests pass a fake one).
+    """
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        *,
+        unknown_people: UnknownPeople = "reject",
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.recorder = recorder
+        self.store = recorder.store
+        self.unknown_people = unknown_people
+        self.clock = clock
+
+    def process(self, event: IncomingEvent) -> Accepted:
+        """Record ``event`` and queue its statements, or raise a
+        :class:`~plugin.errors.RejectedError` (nothing recorded) saying why not."""
+        try:
+            with self.store.transaction() as session:
+                known = _find(session, event.id)
+                if known is not None:
+                    return _redelivery(known, event)
+                row = WebhookEvent(
+                    event_id=event.id,
+                    type=event.type,
+                    source=event.source,
+                    body_sha256=event.digest,
+                    status="processed",
+                    result={},
+                )
+                session.add(row)
+                # The unique event id is claimed first: a concurrent duplicate waits here.
+                session.flush()
+                self._record(session, row, event)
+                return Accepted(row.result)
+        except IntegrityError as err:
+            with self.store.reading() as session:
+                known = _find(session, event.id)
+                if known is not None:
+                    return _redelivery(known, event)
+            raise StoreBusyError(
+                "another event changed the same records at the same moment: send it again"
+            ) from err
+
+    def release_held(self) -> ReleaseReport:
+        """Process the held events whose workers the HRIS mirror now knows, oldest first."""
+        report = ReleaseReport()
+        with self.store.reading() as session:
+            held = session.scalars(
+                select(WebhookEvent.id)
+                .where(WebhookEvent.status == "held")
+                .order_by(WebhookEvent.id)
+            ).all()
+        for row_id in held:
+            with self.store.transaction() as session:
+                row = session.get(WebhookEvent, row_id)
+                if row is None or row.status != "held":
+                    continue  # another process released it meanwhile
+                event = parse_event(json.dumps(row.payload).encode("utf-8"))
+                try:
+                    self._record(session, row, event)
+                except RejectedError as err:
+                    _finish(row, "rejected", event, (), self.clock(), error=err)
+                if row.status == "processed":
+                    report.processed.append(row.event_id)
+                elif row.status == "rejected":
+                    report.rejected.append(row.event_id)
+                else:
+                    report.still_held.append(row.event_id)
+        if report.processed or report.rejected:
+            log.info(
+                "held events: %d processed, %d rejected, %d still held",
+                len(report.processed),
+                len(report.rejected),
+                len(report.still_held),
+            )
+        return report
+
+    def _record(self, session: Session, row: WebhookEvent, event: IncomingEvent) -> None:
+        """Apply ``event`` and fill in ``row``; holds it instead when it must wait."""
+        if self.unknown_people == "reject" and row.status != "held":
+            statement_ids = apply_event(self.recorder, session, event)
+        else:
+            try:
+                # A savepoint, so holding keeps the event row but none of its effects.
+                with session.begin_nested():
+                    statement_ids = apply_event(self.recorder, session, event)
+            except UnknownReferenceError as err:
+                if not _must_wait(session, err, exclude=row.id):
+                    raise
+                _hold(row, event, err)
+                return
+        _finish(row, "processed", event, statement_ids, self.clock())
+
+
+def _find(session: Session, event_id: str) -> WebhookEvent | None:
+    return session.scalar(select(WebhookEvent).where(WebhookEvent.event_id == event_id))
+
+
+def _redelivery(known: WebhookEvent, event: IncomingEvent) -> Accepted:
+    if known.body_sha256 != event.digest:
+        raise ConflictError(
+            f"event {event.id!r} was received before with different content: "
+            "give a new event a new id"
+        )
+    return Accepted(known.result, redelivery=True)
+
+
+def _must_wait(session: Session, err: UnknownReferenceError, *, exclude: int) -> bool:
+    """An unknown worker, or something only a held event creates, is worth waiting for."""
+    if err.kind == "worker":
+        return True
+    held = session.execute(
+        select(WebhookEvent.type, WebhookEvent.payload).where(
+            WebhookEvent.status == "held", WebhookEvent.id != exclude
+        )
+    ).all()
+    return any(
+        created_by(event_type, payload["data"]) == (err.kind, err.key)
+        for event_type, payload in held
+    )
+
+
+def _hold(row: WebhookEvent, event: IncomingEvent, err: UnknownReferenceError) -> None:
+    row.status, row.payload = "held", event.document
+    row.result = {
+        "event_id": event.id,
+        "type": event.type,
+        "status": "held",
+        "statement_ids": [],
+        "reason": f"{err}; the event is held and processed after the HRIS sync that knows "
+        "every worker it names",
+    }
+
+
+def _finish(
+    row: WebhookEvent,
+    status: str,
+    event: IncomingEvent,
+    statement_ids: tuple[str, ...],
+    now: datetime,
+    *,
+    error: RejectedError | None = None,
+) -> None:
+    row.status, row.payload, row.processed_at = status, None, now
+    row.result = {
+        "event_id": event.id,
+        "type": event.type,
+        "status": status,
+        "statement_ids": list(statement_ids),
+    }
+    if error is not None:
+        row.result["reason"] = str(error)
