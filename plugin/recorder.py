@@ -107,8 +107,7 @@ class Recorder:
     ) -> str:
         """Pair an executive ``mentee`` with a junior ``mentor``; returns the registration."""
         with self._unit(within) as session:
-            if session.scalar(select(Pair.id).where(Pair.key == key)) is not None:
-                raise ConflictError(f"pair {key!r} already exists")
+            _absent(session, Pair, key, "pair")
             programme_row = _one(
                 session, Programme, Programme.key == programme, "programme", programme
             )
@@ -155,13 +154,7 @@ class Recorder:
         """A session went into the calendar."""
         with self._unit(within) as session:
             pair_row = _active_pair(session, pair)
-            if (
-                session.scalar(
-                    select(MentoringSession.id).where(MentoringSession.key == session_key)
-                )
-                is not None
-            ):
-                raise ConflictError(f"session {session_key!r} is already recorded")
+            _absent(session, MentoringSession, session_key, "session")
             row = MentoringSession(
                 key=session_key,
                 pair_id=pair_row.id,
@@ -296,6 +289,7 @@ class Recorder:
             row = _session_row(session, session_key)
             if row.status == "cancelled":
                 raise ConflictError(f"session {session_key!r} was cancelled")
+            _absent(session, Reflection, reflection_key, "reflection")
             pair_row = session.get(Pair, row.pair_id)
             author_row = _member(session, pair_row, author)
             session.add(
@@ -334,6 +328,7 @@ class Recorder:
     ) -> Recorded:
         """A participant sets a goal; its wording stays here."""
         with self._unit(within) as session:
+            _absent(session, Goal, goal_key, "goal")
             pair_row = _active_pair(session, pair)
             owner_row = _member(session, pair_row, owner)
             session_row = None
@@ -408,6 +403,7 @@ class Recorder:
                 raise ConflictError(
                     f"session {session_key!r} is {row.status}; outcomes rest on a completed one"
                 )
+            _absent(session, Outcome, outcome_key, "outcome")
             pair_row = session.get(Pair, row.pair_id)
             subject_row, rater_row = (
                 _member(session, pair_row, subject),
@@ -475,6 +471,11 @@ def _one(session: Session, model: type[_Row], condition: Any, kind: str, key: st
     if row is None:
         raise UnknownReferenceError(f"{kind} {key!r} is not known", kind=kind, key=key)
     return row
+
+
+def _absent(session: Session, model: Any, key: str, kind: str) -> None:
+    if session.scalar(select(model.id).where(model.key == key)) is not None:
+        raise ConflictError(f"{kind} {key!r} is already recorded")
 
 
 def _session_row(session: Session, key: str) -> MentoringSession:

@@ -29,7 +29,8 @@ def sync_workday(
     now: Callable[[], datetime] | None = None,
     **connector_options: object,
 ) -> SyncReport:
-    """Run the Workday connector once; only one run at a time, across processes.
+    """Run the Workday connector once; only one run at a time, across processes. Then
+    process the webhook events held for workers this run may have brought in.
 
     Raises:
         ConflictError: another sync holds the lease.
@@ -45,7 +46,7 @@ def sync_workday(
                     on_progress(stream, seen)
 
             clock = {"now": now} if now is not None else {}
-            return run_sync(
+            report = run_sync(
                 connector,
                 compose.hris_mirror(config, store),
                 full=full,
@@ -56,6 +57,10 @@ def sync_workday(
             )
     finally:
         connector.close()
+    if not dry_run and (only is None or "workers" in only):
+        # Webhook events held for workers the mirror did not know may go through now.
+        compose.event_processor(config, store).release_held()
+    return report
 
 
 class SyncJob:

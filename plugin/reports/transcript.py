@@ -214,7 +214,9 @@ class _Lines:
         partners = {p.mentor_id if p.mentee_id == person.id else p.mentee_id for p in self.pairs}
         self.partner_names = {pid: _name(session, pid) for pid in partners}
         self.partner_ids = dict(
-            session.execute(select(Person.id, Person.worker_id).where(Person.id.in_(partners)))
+            session.execute(
+                select(Person.id, Person.worker_id).where(Person.id.in_(partners))
+            ).all()
         )
         self.sessions = session.scalars(
             select(MentoringSession)

@@ -39,7 +39,7 @@ def create_app(
         now: unix time, for signatures and links (tests pass a fake clock).
     """
     config = config or load_config()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.json.sort_keys = False
     app.extensions["mentorbridge"] = build_services(config, store=store, lrs=lrs, now=now)
     errors.init_app(app)

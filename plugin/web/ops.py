@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+import schemas
 from plugin.store.migrate import current_revision, head_revision
 from plugin.store.outbox import SqlOutbox
 from plugin.web import metrics
@@ -51,9 +52,30 @@ def openapi() -> Response:
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """``schemas/openapi.yaml``, the description of every route."""
-    text_ = resources.files("schemas").joinpath("openapi.yaml").read_text("utf-8")
-    return json.loads(json.dumps(yaml.safe_load(text_)))
+    """``schemas/openapi.yaml``, the description of every route, with the JSON Schema files
+    it refers to bundled in as components (one self-contained document)."""
+    source = resources.files("schemas").joinpath("openapi.yaml").read_text("utf-8")
+    document = json.loads(json.dumps(yaml.safe_load(source)))
+    bundled = document.setdefault("components", {}).setdefault("schemas", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref", "")
+        if ref.endswith(".schema.json"):
+            name = ref.removesuffix(".schema.json")
+            component = name.replace("/", "_")
+            if component not in bundled:
+                schema = dict(schemas.load(name))
+                schema.pop("$schema", None)
+                schema.pop("$id", None)
+                bundled[component] = schema
+            node = {**node, "$ref": f"#/components/schemas/{component}"}
+        return {key: inline(value) for key, value in node.items()}
+
+    return inline(document)
 
 
 def _readiness() -> dict[str, dict[str, Any]]:

@@ -281,10 +281,18 @@ def test_webhook_an_unknown_worker_is_422_naming_the_worker(
             409,
             "must be its executive mentee and its junior mentor",
         ),
-        (example("pair.created", id="evt-again"), 409, "already exists"),
+        (example("pair.created", id="evt-again"), 409, "already recorded"),
         (example("reflection.submitted", data={"author": "10005"}), 409, "not a member"),
+        (example("session.scheduled", id="e4"), 409, "session 'sess-2026-017-03' is already"),
     ],
-    ids=["unknown-pair", "unknown-goal", "wrong-attendees", "pair-twice", "outsider-reflects"],
+    ids=[
+        "unknown-pair",
+        "unknown-goal",
+        "wrong-attendees",
+        "pair-twice",
+        "outsider-reflects",
+        "session-twice",
+    ],
 )
 def test_webhook_refuses_what_contradicts_the_record(
     sender: EventSender, store: Store, event: dict, status: int, message: str
@@ -299,6 +307,19 @@ def test_webhook_refuses_what_contradicts_the_record(
 
 
 # -- idempotency and atomicity ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("event_type", ["reflection.submitted", "goal.set", "outcome.rated"])
+def test_webhook_a_new_event_reusing_a_records_id_is_409(
+    sender: EventSender, store: Store, event_type: str
+) -> None:
+    for setup in ("pair.created", "session.completed", event_type):
+        assert sender.send(example(setup)).status == 202
+    before = table_counts(store)
+    sent = sender.send(example(event_type, id="evt-another"))
+    assert sent.status == 409
+    assert "is already recorded" in sent.body["message"]
+    assert table_counts(store) == before
 
 
 def test_webhook_redelivery_gets_the_original_answer_and_no_new_statements(
