@@ -33,6 +33,7 @@ __all__ = [
     "lrs_credentials",
     "open_store",
     "recorder",
+    "service_url",
     "statement_builder",
     "workday_connector",
 ]
@@ -92,6 +93,15 @@ def recorder(config: Config, store: Store) -> Recorder:
 def event_processor(config: Config, store: Store) -> EventProcessor:
     """The webhook event processor, holding or rejecting events about unknown workers."""
     return EventProcessor(recorder(config, store), unknown_people=config["web"]["unknown_people"])
+
+
+def service_url(config: Config) -> str:
+    """Where the web service is reached: ``web.public_url``, else its own host and port."""
+    web = config["web"]
+    if web["public_url"]:
+        return web["public_url"]
+    host = "127.0.0.1" if web["host"] in ("0.0.0.0", "::", "") else web["host"]
+    return f"http://{host}:{web['port']}"
 
 
 def lrs_credentials(config: Config) -> LRSCredentials:

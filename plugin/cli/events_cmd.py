@@ -1,0 +1,96 @@
+"""``mentorbridge events send | held | release``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from plugin import compose
+from plugin.cli import AppContext, pass_app
+from plugin.store.webhook_models import WebhookEvent
+from plugin.webhooks.sender import EventSender
+from plugin.webhooks.signing_secrets import SigningSecrets
+
+
+@click.group("events")
+def command() -> None:
+    """Webhook events: send one to test an integration, see and release held ones."""
+
+
+@command.command("send")
+@click.argument("file", type=click.File("rb"))
+@click.option("--url", help="The service [default: web.public_url, else http://web.host:web.port].")
+@click.option(
+    "--secret-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file holding the signing secret [default: web.signing_secret, else the newest "
+    "secret added with `mentorbridge webhook secret add`].",
+)
+@pass_app
+def send(
+    app: AppContext, file: click.utils.LazyFile, url: str | None, secret_file: Path | None
+) -> None:
+    """Sign the event in FILE (JSON; - for standard input) and post it, as a sender would.
+
+    Prints the answer; exits 1 unless the event was accepted.
+    """
+    body = file.read()
+    try:
+        json.loads(body)
+    except ValueError as err:
+        name = getattr(file, "name", "-")
+        raise click.BadParameter(f"{name} is not JSON: {err}", param_hint="FILE") from None
+    secret = _secret(app, secret_file)
+    with EventSender(url or compose.service_url(app.config), [secret]) as sender:
+        sent = sender.send(body)
+    click.echo(f"{sent.status} {json.dumps(sent.body, indent=2, ensure_ascii=False)}")
+    if not sent.accepted:
+        raise SystemExit(1)
+
+
+@command.command("held")
+@pass_app
+def held(app: AppContext) -> None:
+    """Events waiting for the HRIS mirror to know a worker they name."""
+    with compose.open_store(app.config) as store, store.reading() as session:
+        rows = session.execute(
+            select(WebhookEvent.event_id, WebhookEvent.type, WebhookEvent.received_at)
+            .where(WebhookEvent.status == "held")
+            .order_by(WebhookEvent.id)
+        ).all()
+    if not rows:
+        click.echo("no held events")
+    for event_id, event_type, received in rows:
+        click.echo(f"{received:%Y-%m-%d %H:%M}  {event_type:<22} {event_id}")
+
+
+@command.command("release")
+@pass_app
+def release(app: AppContext) -> None:
+    """Process held events now (an HRIS sync does this by itself)."""
+    with compose.open_store(app.config) as store:
+        report = compose.event_processor(app.config, store).release_held()
+    click.echo(
+        f"{len(report.processed)} processed, {len(report.rejected)} rejected, "
+        f"{len(report.still_held)} still held"
+    )
+    for event_id in report.rejected:
+        click.echo(f"rejected: {event_id} (see its result in the store)", err=True)
+
+
+def _secret(app: AppContext, secret_file: Path | None) -> str:
+    if secret_file is not None:
+        return secret_file.read_text("utf-8").strip()
+    if app.config["web"].get("signing_secret"):
+        return app.config["web"]["signing_secret"]
+    with compose.open_store(app.config) as store:
+        active = SigningSecrets(store).active()
+    if not active:
+        raise click.UsageError(
+            "no signing secret: give one with --secret-file, set web.signing_secret, or add "
+            "one with `mentorbridge webhook secret add`"
+        )
+    return active[-1]
