@@ -153,7 +153,7 @@ class Recorder:
     ) -> Recorded:
         """A session went into the calendar."""
         with self._unit(within) as session:
-            pair_row = _active_pair(session, pair)
+            pair_row = _active_pair(session, pair, lock=True)
             _absent(session, MentoringSession, session_key, "session")
             row = MentoringSession(
                 key=session_key,
@@ -194,7 +194,7 @@ class Recorder:
         ``attendees`` (worker ids), when given, must be exactly the pair's two members.
         """
         with self._unit(within) as session:
-            pair_row = _active_pair(session, pair)
+            pair_row = _active_pair(session, pair, lock=True)
             if attendees is not None:
                 _check_attendees(session, pair_row, attendees)
             row = session.scalar(
@@ -493,8 +493,13 @@ def _person(session: Session, worker_id: str) -> Person:
     return person
 
 
-def _active_pair(session: Session, key: str) -> Pair:
-    pair = _one(session, Pair, Pair.key == key, "pair", key)
+def _active_pair(session: Session, key: str, *, lock: bool = False) -> Pair:
+    """The pair ``key``; ``lock`` holds its row until commit (PostgreSQL; SQLite's writes are
+    serial anyway), so concurrent requests adding sessions to it number them one at a time."""
+    query = select(Pair).where(Pair.key == key)
+    pair = session.scalar(query.with_for_update() if lock else query)
+    if pair is None:
+        raise UnknownReferenceError(f"pair {key!r} is not known", kind="pair", key=key)
     if pair.status != "active":
         raise ConflictError(f"pair {key!r} has ended")
     return pair

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -64,6 +65,30 @@ def test_recorder_commits_the_session_and_its_statements_together(
     assert [r.template for r in rows] == ["session-attended", "session-mentored"]
     assert {r.state for r in rows} == {"pending"}
     assert json.loads(rows[0].payload)["verb"]["id"] == vocab.ATTENDED
+
+
+def test_sessions_of_one_pair_recorded_at_once_are_numbered_one_by_one(
+    recorder: Recorder, store: Store
+) -> None:
+    start = threading.Barrier(6)
+    errors: list[Exception] = []
+
+    def record(n: int) -> None:
+        start.wait()
+        try:
+            complete(recorder, n, session_key=f"s-{n}")
+        except Exception as err:  # collected, asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=record, args=(n,)) for n in range(1, 7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with store.reading() as session:
+        numbers = session.scalars(select(MentoringSession.sequence)).all()
+    assert sorted(numbers) == [1, 2, 3, 4, 5, 6]
 
 
 def test_recorder_writes_nothing_when_a_statement_fails_validation(store: Store) -> None:
