@@ -33,9 +33,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, update
 
+from bench.common import ROOT, peak_rss_mb, scratch_database
 from plugin.store.db import Store
 from plugin.store.migrate import upgrade
 from plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
@@ -141,9 +141,8 @@ def null_lrs(directory: Path) -> Iterator[tuple[str, str, Path]]:
     directory.mkdir(parents=True)
     port, tally = free_port(), directory / "received"
     tally.touch()
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve-null", str(port), "--tally", str(tally)]
-    )
+    command = ["-m", "bench.flush_bench", "--serve-null", str(port), "--tally", str(tally)]
+    server = subprocess.Popen([sys.executable, *command], cwd=ROOT)
     try:
         for _ in range(100):
             try:
@@ -218,19 +217,6 @@ def child(mode: str, store_url: str, endpoint: str, password: str, batch_size: i
     }
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (``VmHWM``).
-
-    Not ``ru_maxrss``: Linux carries the parent's peak over into a child started with
-    vfork+exec, which is how ``subprocess`` starts children.
-    """
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
-
-
 def run_mode(
     mode: str,
     lrs_kind: str,
@@ -245,7 +231,8 @@ def run_mode(
     with lrs(work / f"{lrs_kind}-{mode}") as (endpoint, password, record):
         command = [
             sys.executable,
-            __file__,
+            "-m",
+            "bench.flush_bench",
             "--child",
             mode,
             "--store-url",
@@ -256,7 +243,7 @@ def run_mode(
             str(batch_size),
         ]
         output = subprocess.run(
-            command, input=password, capture_output=True, text=True, check=True
+            command, input=password, capture_output=True, text=True, check=True, cwd=ROOT
         ).stdout
         result = json.loads(output.splitlines()[-1])
         got = received(lrs_kind, record)
@@ -268,24 +255,6 @@ def run_mode(
         if left:
             raise SystemExit(f"{mode}: {left} statements still pending")
     return result
-
-
-@contextmanager
-def scratch_database(server_url: str | None, directory: Path) -> Iterator[str]:
-    """A fresh SQLite file, or a database of our own on the given PostgreSQL server."""
-    if server_url is None:
-        yield f"sqlite:///{directory / 'bench.sqlite3'}"
-        return
-    name = f"mentorbridge_bench_{os.getpid()}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
+from bench.common import ROOT, peak_rss_mb
 from connectors.workday.sample.tenant import change_workers, generate_tenant
 from plugin.config import load_config
 from plugin.jobs.sync import sync_workday
@@ -48,15 +49,6 @@ SECRETS = {
     "MENTORBRIDGE_WORKDAY_ISU_PASSWORD": "isu-password-1",
 }
 PAGE = 100
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def peak_rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
 
 
 # -- the measured runs (child processes) ------------------------------------------------------

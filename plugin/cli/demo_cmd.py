@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from plugin.cli import AppContext, pass_app
-from plugin.demo.run import run_demo
+
+if TYPE_CHECKING:
+    from plugin.demo.run import DemoResult
 
 
 @click.command("demo")
@@ -17,14 +21,53 @@ from plugin.demo.run import run_demo
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the demo keeps its store and LRS [default: <data_dir>/demo].",
 )
+@click.option(
+    "--keep-serving",
+    is_flag=True,
+    help="Keep the service and the local LRS running at the end, so the transcript link "
+    "opens in a browser; Ctrl-C stops them.",
+)
 @pass_app
-def command(app: AppContext, directory: Path | None) -> None:
-    """Record a sample programme and deliver it to a local LRS, end to end."""
+def command(app: AppContext, directory: Path | None, keep_serving: bool) -> None:
+    """Serve the webhook service, post a sample programme to it, deliver it to a local LRS."""
+    # Imported here: the demo builds the web app, and `mentorbridge serve` must choose
+    # prometheus_client's multiprocess mode before anything imports it.
+    from plugin.demo.run import run_demo
+
     directory = directory or app.config.data_dir / "demo"
+
+    def report(result: DemoResult) -> None:
+        _report(result)
+        if keep_serving:
+            click.echo("\nserving until Ctrl-C …")
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                click.echo("stopped")
+
     try:
-        result = run_demo(directory, config_path=app.config_path, say=click.echo)
+        result = run_demo(directory, config_path=app.config_path, say=click.echo, then=report)
     except FileExistsError as err:
         raise click.UsageError(str(err)) from err
+    if result.pending or result.dead_letters:
+        raise SystemExit(1)
+
+
+def _report(result: DemoResult) -> None:
+    handled = result.handled
+    click.echo("\nhow the service answered:")
+    for event_type, number in handled.by_type.items():
+        click.echo(f"  {event_type:<22} {number:>4} x 202 accepted")
+    click.echo(f"  {'statements queued':<22} {handled.statements:>4}")
+    for what, sent in handled.special:
+        if sent.body.get("redelivery"):
+            answer = (
+                f"the first delivery's answer again ({len(sent.body['statement_ids'])} "
+                "statement ids), nothing new recorded"
+            )
+        else:
+            answer = sent.body.get("message", "")
+        click.echo(f"  {what}\n      → {sent.status}: {answer}")
     click.echo("\nstatements in the LRS, per verb:")
     for verb, number in sorted(result.in_lrs_by_verb.items()):
         click.echo(f"  {verb:<12} {number}")
@@ -33,6 +76,18 @@ def command(app: AppContext, directory: Path | None) -> None:
         f"\ndelivered: {result.delivered}   pending: {result.pending}   "
         f"dead letters: {result.dead_letters}"
     )
+    summary = result.transcript["summary"]
+    lines = [s["delivery"] for s in result.transcript["sessions"] if s["delivery"]]
+    click.echo(
+        "\none executive's transcript (a signed link, as an LMS page would embed it; "
+        "it works while the demo serves, see --keep-serving):"
+    )
+    click.echo(f"  {result.transcript_url}")
+    click.echo(
+        "  " + ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in summary.items())
+    )
+    confirmed = sum(line["in_lrs"] is True for line in lines)
+    click.echo(f"  {confirmed} of its {len(lines)} session lines confirmed in the LRS")
     click.echo("\nwhere the data lives:")
     click.echo(f"  store (SQLite):         {result.store}")
     click.echo(f"  LRS statements (JSONL): {result.lrs_statements_file}")
@@ -40,5 +95,3 @@ def command(app: AppContext, directory: Path | None) -> None:
         "  reflection text and goal wording stay in the store; the LRS holds only "
         "opaque ids and references"
     )
-    if result.pending or result.dead_letters:
-        raise SystemExit(1)

@@ -15,9 +15,10 @@ from plugin.store.hris_models import HrisWorker
 
 __all__ = ["pick_pairs"]
 
-#: Senior executives (management level "2 Senior Executive"): everyone is in the chief
-#: executive's reporting line, so the rule below would leave the CEO no mentor.
-EXECUTIVE_LEVELS = ("2",)
+#: Senior executives, then vice presidents (management levels "2 Senior Executive" and
+#: "3 Vice President"). Not the chief executive: everyone is in the CEO's reporting line, so
+#: the rule below would leave the CEO no mentor.
+EXECUTIVE_LEVELS = ("2", "3")
 JUNIOR_LEVEL = "6"  # "6 Individual Contributor"
 JUNIOR_TENURE = timedelta(days=2 * 365)
 
@@ -33,7 +34,7 @@ def pick_pairs(store: Store, count: int, *, today: date) -> list[tuple[str, str]
     managers = {w.employee_id: w.manager_employee_id for w in workers}
     executives = sorted(
         (w for w in workers if (w.management_level or "")[:1] in EXECUTIVE_LEVELS),
-        key=lambda w: w.employee_id,
+        key=lambda w: (w.management_level, w.employee_id),
     )
     juniors = sorted(
         (

@@ -1,32 +1,47 @@
 """``mentorbridge demo``: the whole pipeline on a fresh machine, end to end.
 
-Creates a SQLite store, starts the local LRS, records the sample programme, flushes the outbox,
-reads the statements back from the LRS and summarises what arrived.
+Creates a SQLite store, starts the local LRS, loads the sample Workday tenant into the HRIS
+mirror, serves the webhook service on 127.0.0.1 and posts a sample programme to it over HTTP,
+signed, as a programme's tools would. Then it flushes the outbox to the LRS, reads the
+statements back, and opens one executive's transcript through a signed link.
 """
 
 from __future__ import annotations
 
+import secrets
 import shutil
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
 
 from plugin import compose
 from plugin.config import Config, load_config
+from plugin.demo.delivery import Handled, post_programme, serving
 from plugin.demo.participants import pick_pairs
-from plugin.demo.sample import SampleSummary, record_sample_programme
+from plugin.demo.sample import sample_programme
 from plugin.jobs.sync import sync_workday
+from plugin.reports.transcript_links import LinkSigner
+from plugin.store.db import Store
 from plugin.store.migrate import upgrade
+from plugin.store.models import Pair
 from plugin.store.outbox import SqlOutbox
+from plugin.web import create_app
+from plugin.webhooks.sender import EventSender
 from xapi import vocab
 from xapi.localrs import LocalLRS
+from xapi.lrs import LRSClient
 
 __all__ = ["DemoResult", "run_demo"]
 
 _MARKER = ".mentorbridge-demo"
-PAIRS = 3
+PAIRS = 20
 
 
 @dataclass
@@ -36,11 +51,14 @@ class DemoResult:
     directory: Path
     store: str
     lrs_statements_file: Path
-    recorded: SampleSummary
+    service: str
+    handled: Handled
     delivered: int
     dead_letters: int
     pending: int
     in_lrs_by_verb: Counter[str]
+    transcript_url: str
+    transcript: dict[str, Any]
 
 
 def run_demo(
@@ -48,8 +66,13 @@ def run_demo(
     *,
     config_path: Path | None = None,
     say: Callable[[str], None] = print,
+    then: Callable[[DemoResult], None] = lambda _result: None,
 ) -> DemoResult:
-    """Run the demo in ``directory`` (emptied first if an earlier demo left it there)."""
+    """Run the demo in ``directory`` (emptied first if an earlier demo left it there).
+
+    ``then`` is called with the result while the service and the LRS still run (to report,
+    or to keep serving until the user stops it).
+    """
     _fresh_directory(directory)
     with LocalLRS(directory / "lrs") as lrs:
         say(f"local LRS (Ralph, trials only) listening on {lrs.endpoint}")
@@ -71,29 +94,52 @@ def run_demo(
                 )
             )
             participants = pick_pairs(store, PAIRS, today=datetime.now(UTC).date())
-            recorded = record_sample_programme(compose.recorder(config, store), participants)
-            say(
-                f"recorded {recorded.pairs} pairs, {recorded.sessions} sessions "
-                f"({recorded.cancelled} retracted), {recorded.statements} statements queued"
-            )
-            report = compose.flusher(config, store, client).flush()
-            say(f"flushed: {report.delivered} delivered in {report.requests} request(s)")
-            by_verb: Counter[str] = Counter()
-            for registration in recorded.registrations:
-                for statement in client.statements(registration=registration, limit=100):
-                    verb = statement["verb"]["id"]
-                    by_verb[vocab.VERB_DISPLAY.get(verb, verb)] += 1
-            final = SqlOutbox(store).status(now=datetime.now(UTC))
-    return DemoResult(
-        directory=directory,
-        store=str(directory / "mentorbridge.sqlite3"),
-        lrs_statements_file=lrs.statements_file,
-        recorded=recorded,
-        delivered=final.delivered,
-        dead_letters=final.dead,
-        pending=final.pending,
-        in_lrs_by_verb=by_verb,
-    )
+            programme = sample_programme(participants)
+            app = create_app(config, store=store, lrs=client)
+            with serving(app) as service:
+                say(f"webhook service listening on {service} (Flask, in this process)")
+                say(
+                    f"posting {len(programme.events)} signed events for {len(participants)} "
+                    "pairs to /webhooks/v1/events …"
+                )
+                with EventSender(service, [config["web"]["signing_secret"]]) as sender:
+                    handled = post_programme(sender, programme)
+                report = compose.flusher(config, store, client).flush()
+                say(f"flushed: {report.delivered} delivered in {report.requests} request(s)")
+                by_verb = _statements_by_verb(client, _registrations(store))
+                final = SqlOutbox(store).status(now=datetime.now(UTC))
+                signer = LinkSigner(config["web"]["link_secret"], 3600)
+                url, _expires = signer.link(service, programme.learner, now=time.time())
+                transcript = httpx.get(url, headers={"Accept": "application/json"}).json()
+                result = DemoResult(
+                    directory=directory,
+                    store=str(directory / "mentorbridge.sqlite3"),
+                    lrs_statements_file=lrs.statements_file,
+                    service=service,
+                    handled=handled,
+                    delivered=final.delivered,
+                    dead_letters=final.dead,
+                    pending=final.pending,
+                    in_lrs_by_verb=by_verb,
+                    transcript_url=url,
+                    transcript=transcript,
+                )
+                then(result)
+    return result
+
+
+def _registrations(store: Store) -> list[str]:
+    with store.reading() as session:
+        return list(session.scalars(select(Pair.registration)))
+
+
+def _statements_by_verb(client: LRSClient, registrations: list[str]) -> Counter[str]:
+    by_verb: Counter[str] = Counter()
+    for registration in registrations:
+        for statement in client.statements(registration=registration, limit=100):
+            verb = statement["verb"]["id"]
+            by_verb[vocab.VERB_DISPLAY.get(verb, verb)] += 1
+    return by_verb
 
 
 def _fresh_directory(directory: Path) -> None:
@@ -117,5 +163,8 @@ def _demo_config(directory: Path, lrs: LocalLRS, config_path: Path | None) -> Co
             "lrs.auth": "basic",
             "lrs.username": lrs.username,
             "lrs.password_file": str(lrs.password_file),
+            # Fresh secrets for every demo: the service checks every event's signature.
+            "web.signing_secret": secrets.token_urlsafe(32),
+            "web.link_secret": secrets.token_urlsafe(32),
         },
     )

@@ -1,171 +1,200 @@
-"""A small sample reverse-mentoring programme, recorded through the real :class:`Recorder`.
+"""The demo's programme, as the events a programme's tools would post about it.
 
-Its executives and junior mentors are workers of the HRIS mirror. The pairs meet every two
-weeks: each session is scheduled and then held, both members reflect,
-each pair sets goals and reaches one, and released ratings become competency evidence. One
-session turns out to have been recorded in error and is retracted, which voids what it produced.
+Each executive is paired with a junior mentor from outside their reporting line; they meet every
+four weeks for six sessions. The calendar integration posts each session when it is booked and
+again when it took place; both members reflect after every session (privately); each executive
+sets a goal at the first session, and most reach it; after the third and the sixth session the
+junior mentor rates the executive's progress on a competency of the HRIS's library, releasing
+the final rating to the talent team. One session is called off and booked again a week later.
+
+Alongside them come three deliveries a real endpoint sees: an event sent twice, an event whose
+body was altered after signing, and an event naming a worker the HRIS does not know.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import count
+from typing import Any
 
-from plugin.recorder import Recorder
-from xapi.statements import Event
-
-__all__ = ["SampleSummary", "record_sample_programme"]
+__all__ = ["SampleProgramme", "sample_programme"]
 
 PROGRAMME = ("rm-2026", "Reverse mentoring 2026")
+SESSIONS_PER_PAIR = 6
+CADENCE = timedelta(weeks=4)
 THEMES = [
     ["generative AI at work", "Gen Z customers"],
     ["hybrid work", "collaboration tools"],
     ["inclusive leadership", "social media"],
+    ["customer communities", "mobile-first service"],
 ]
+#: Competency ids of the sample tenant's library, each with its name.
 COMPETENCIES = [
-    ("https://mentorbridge.example/competencies/SUCC-DIGI", "Digital Fluency"),
-    ("https://mentorbridge.example/competencies/SUCC-INCL", "Inclusive Leadership"),
+    ("SUCC-DIGI", "Digital Fluency"),
+    ("SUCC-INCL", "Inclusive Leadership"),
+    ("SUCC-CUST", "Customer Insight"),
+    ("SUCC-FORE", "Strategic Foresight"),
 ]
-SESSIONS_PER_PAIR = 4
+GOALS = [
+    "Run a team retro with a collaborative whiteboard",
+    "Draft a quarterly update with an AI assistant and review it critically",
+    "Host an open Q&A on the internal social network",
+    "Shadow a customer-support shift on the mobile channel",
+]
+#: Reflection text is private: it stays in Mentorbridge's store and never reaches the LRS.
+REFLECTION = "(private reflection text: it stays in Mentorbridge)"
 
 
 @dataclass
-class SampleSummary:
-    """What the sample recorded."""
+class SampleProgramme:
+    """The events to post, in the order they happened, and the three special deliveries."""
 
-    pairs: int = 0
-    sessions: int = 0
-    cancelled: int = 0
-    statements: int = 0
-    registrations: list[str] = field(default_factory=list)
-    by_template: Counter[str] = field(default_factory=Counter)
+    events: list[dict[str, Any]]
+    duplicate: dict[str, Any]
+    tampered: tuple[dict[str, Any], dict[str, Any]]
+    """An event as signed, and as sent: its rating raised on the way."""
+    unknown_worker: dict[str, Any]
+    learner: str
+    """The worker id of the executive whose transcript the demo shows."""
 
 
-def record_sample_programme(
-    recorder: Recorder, participants: list[tuple[str, str]], *, now: datetime | None = None
-) -> SampleSummary:
-    """Record the sample programme; all of it lies in the weeks before ``now``.
-
-    Args:
-        participants: ``(executive mentee, junior mentor)`` worker ids, one pair each.
-    """
-    now = now or datetime.now(UTC)
-    start = (now - timedelta(days=7 * 2 * SESSIONS_PER_PAIR + 7)).replace(
-        hour=9, minute=0, second=0, microsecond=0
+def sample_programme(
+    participants: list[tuple[str, str]], *, now: datetime | None = None
+) -> SampleProgramme:
+    """The programme of ``participants`` (executive mentee, junior mentor), all of it in the
+    months before ``now``."""
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    start = (now - CADENCE * SESSIONS_PER_PAIR - timedelta(days=10)).replace(
+        hour=9, minute=0, second=0
     )
-    events = (Event(source="demo", id=f"demo-{n}") for n in count(1))
-    summary = SampleSummary()
+    timed: list[tuple[datetime, dict[str, Any]]] = []
 
-    def note(template: str, statement_ids: tuple[str, ...]) -> None:
-        summary.statements += len(statement_ids)
-        summary.by_template[template] += len(statement_ids)
+    def post(when: datetime, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        event = {
+            "id": f"evt-{len(timed) + 1:05d}",
+            "type": kind,
+            "occurred_at": _iso(when),
+            "source": "mentorbridge-demo",
+            "data": data,
+        }
+        timed.append((when, event))
+        return event
 
-    recorder.register_programme(*PROGRAMME)
-    pairs = [
-        (f"pair-{n + 1}", mentee, mentor, THEMES[n % len(THEMES)])
-        for n, (mentee, mentor) in enumerate(participants)
-    ]
-    for number, (pair, mentee, mentor, themes) in enumerate(pairs):
-        summary.registrations.append(
-            recorder.create_pair(
-                key=pair,
-                programme=PROGRAMME[0],
-                mentee=mentee,
-                mentor=mentor,
-                started_on=start.date(),
-                cadence="fortnightly",
-                themes=themes,
-            )
+    for number, (mentee, mentor) in enumerate(participants):
+        pair = f"pair-2026-{number + 1:03d}"
+        themes = THEMES[number % len(THEMES)]
+        code, name = COMPETENCIES[number % len(COMPETENCIES)]
+        goal = f"goal-{pair}-1"
+        post(
+            start - timedelta(days=7),
+            "pair.created",
+            {
+                "pair_id": pair,
+                "programme_id": PROGRAMME[0],
+                "programme_name": PROGRAMME[1],
+                "mentee": mentee,
+                "mentor": mentor,
+                "started_on": start.date().isoformat(),
+                "cadence": "monthly",
+                "themes": themes,
+            },
         )
-        summary.pairs += 1
-        goal = f"{pair}-goal-1"
         for index in range(SESSIONS_PER_PAIR):
-            session = f"{pair}-s{index + 1}"
-            when = start + timedelta(days=14 * index, hours=number)
-            note(
-                "session-scheduled",
-                recorder.schedule_session(
-                    next(events),
-                    pair=pair,
-                    session_key=session,
-                    planned_start=when,
-                    planned_minutes=45,
-                    scheduled_at=when - timedelta(days=6),
-                ).statement_ids,
+            session = f"sess-{pair}-{index + 1:02d}"
+            when = start + CADENCE * index + timedelta(hours=number % 8)
+            if number == 0 and index == 3:
+                # Booked, then called off two days before; booked again a week later.
+                post(when - timedelta(days=7), "session.scheduled", _booking(pair, session, when))
+                post(
+                    when - timedelta(days=2),
+                    "session.cancelled",
+                    {"session_id": session, "reason": "rescheduled"},
+                )
+                session, when = session + "b", when + timedelta(weeks=1)
+            post(when - timedelta(days=6), "session.scheduled", _booking(pair, session, when))
+            ended = when + timedelta(minutes=50)
+            post(
+                ended,
+                "session.completed",
+                {
+                    "pair_id": pair,
+                    "session_id": session,
+                    "started_at": _iso(when + timedelta(minutes=2)),
+                    "duration_minutes": 45 + 5 * (index % 3),
+                    "themes_discussed": themes[index % 2 : index % 2 + 1],
+                    "attendees": [mentee, mentor],
+                },
             )
-            note(
-                "session-attended+mentored",
-                recorder.complete_session(
-                    next(events),
-                    pair=pair,
-                    session_key=session,
-                    started_at=when + timedelta(minutes=2),
-                    duration_minutes=47 + index,
-                    themes=themes[:1],
-                ).statement_ids,
-            )
-            summary.sessions += 1
-            for author in (mentee, mentor):
-                note(
-                    "reflection-submitted",
-                    recorder.submit_reflection(
-                        next(events),
-                        session_key=session,
-                        reflection_key=f"{session}-r-{author}",
-                        author=author,
-                        text="(private reflection text, kept only in Mentorbridge)",
-                        visibility="private",
-                        submitted_at=when + timedelta(hours=3),
-                    ).statement_ids,
+            for author, suffix in ((mentee, "e"), (mentor, "m")):
+                post(
+                    ended + timedelta(hours=2),
+                    "reflection.submitted",
+                    {
+                        "session_id": session,
+                        "reflection_id": f"refl-{session}-{suffix}",
+                        "author": author,
+                        "text": REFLECTION,
+                        "visibility": "private",
+                    },
                 )
             if index == 0:
-                note(
-                    "goal-planned",
-                    recorder.set_goal(
-                        next(events),
-                        pair=pair,
-                        goal_key=goal,
-                        owner=mentee,
-                        title="Run a team retro with a collaborative whiteboard",
-                        target_date=(when + timedelta(days=60)).date(),
-                        session_key=session,
-                        set_at=when + timedelta(minutes=40),
-                    ).statement_ids,
+                post(
+                    ended - timedelta(minutes=5),
+                    "goal.set",
+                    {
+                        "pair_id": pair,
+                        "goal_id": goal,
+                        "owner": mentee,
+                        "title": GOALS[number % len(GOALS)],
+                        "target_date": (when + timedelta(days=120)).date().isoformat(),
+                        "session_id": session,
+                    },
                 )
-            competency, name = COMPETENCIES[number % len(COMPETENCIES)]
-            note(
-                "competency-evidence",
-                recorder.rate_outcome(
-                    next(events),
-                    session_key=session,
-                    outcome_key=f"{session}-o1",
-                    subject=mentee,
-                    rater=mentor,
-                    competency=competency,
-                    competency_name=name,
-                    rating=2 + index % 3,
-                    scale=(1, 5),
-                    released=index % 2 == 1,
-                    rated_at=when + timedelta(hours=4),
-                ).statement_ids,
-            )
-        note(
-            "goal-achieved",
-            recorder.achieve_goal(
-                next(events), goal_key=goal, achieved_at=now - timedelta(days=2)
-            ).statement_ids,
-        )
-
-    # The last session of the first pair was logged against the wrong pair: retract it.
-    note(
-        "statement-voided",
-        recorder.cancel_session(
-            next(events),
-            session_key=f"{pairs[0][0]}-s{SESSIONS_PER_PAIR}",
-            cancelled_at=now - timedelta(days=1),
-        ).statement_ids,
+            if index == 4 and number % 4 != 3:
+                post(ended + timedelta(days=3), "goal.achieved", {"goal_id": goal})
+            if index in (2, 5):
+                post(
+                    ended + timedelta(hours=4),
+                    "outcome.rated",
+                    {
+                        "session_id": session,
+                        "outcome_id": f"out-{session}-1",
+                        "subject": mentee,
+                        "rater": mentor,
+                        "competency": {"id": code, "name": name},
+                        "rating": 2 + index // 2 + number % 2,
+                        "scale": {"min": 1, "max": 5},
+                        "released": index == 5,
+                    },
+                )
+    timed.sort(key=lambda pair: pair[0])  # stable: same-moment events keep their order
+    events = [event for _, event in timed]
+    completed = [e for e in events if e["type"] == "session.completed"]
+    rated = next(e for e in events if e["type"] == "outcome.rated")
+    return SampleProgramme(
+        events=events,
+        duplicate=completed[len(completed) // 2],
+        tampered=(
+            {**rated, "id": "evt-tampered", "data": {**rated["data"], "rating": 2}},
+            {**rated, "id": "evt-tampered", "data": {**rated["data"], "rating": 5}},
+        ),
+        unknown_worker={
+            **events[0],
+            "id": "evt-unknown-worker",
+            "data": {**events[0]["data"], "pair_id": "pair-2026-900", "mentor": "99999"},
+        },
+        learner=participants[0][0],
     )
-    summary.cancelled += 1
-    return summary
+
+
+def _booking(pair: str, session: str, when: datetime) -> dict[str, Any]:
+    return {
+        "pair_id": pair,
+        "session_id": session,
+        "planned_start": _iso(when),
+        "planned_minutes": 45,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

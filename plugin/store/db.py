@@ -2,13 +2,17 @@
 
 Units of work are :meth:`Store.transaction` (commits on success, rolls back on any error) and
 :meth:`Store.reading`. On SQLite a write transaction starts with ``BEGIN IMMEDIATE``, so two
-processes never fail half-way through upgrading a read lock to a write lock.
+processes never fail half-way through upgrading a read lock to a write lock, and writers of a
+file database queue on a lock file first (:class:`_WriterQueue`).
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,7 @@ class Store:
         self.url = make_url(url)
         self.engine = _create_engine(self.url, **engine_options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = _WriterQueue.for_url(self.url)
 
     @property
     def dialect(self) -> str:
@@ -51,7 +56,11 @@ class Store:
         Args:
             rollback: undo it all at the end even if nothing failed (a dry run).
         """
-        with self._sessions() as session, session.begin() as transaction:
+        with (
+            self._writers or nullcontext(),
+            self._sessions() as session,
+            session.begin() as transaction,
+        ):
             yield session
             if rollback:
                 transaction.rollback()
@@ -66,6 +75,8 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self._writers is not None:
+            self._writers.close()
 
     def __enter__(self) -> Store:
         return self
@@ -99,3 +110,51 @@ def _create_engine(url: Any, **options: Any) -> Engine:
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
+
+
+class _WriterQueue:
+    """Writers of one SQLite file wait their turn here, woken the moment it is theirs.
+
+    SQLite's own busy handler polls with sleeps of up to 100 ms, so under concurrent writes
+    (gunicorn workers, the worker's flusher) a waiting writer slept long after the lock was
+    free. An exclusive ``flock`` on ``<database>-writer.lock`` across processes, and a thread
+    lock within one (``flock`` locks belong to the open file, shared by its threads), queue
+    them in the kernel instead. ``BEGIN IMMEDIATE`` and the busy timeout stay as the guard
+    for any writer that does not use this queue.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    @classmethod
+    def for_url(cls, url: Any) -> _WriterQueue | None:
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return cls(Path(f"{Path(url.database).expanduser()}-writer.lock"))
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._fd is None or self._pid != os.getpid():
+                # A forked child shares its parent's open file, and with it the lock: its own.
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def close(self) -> None:
+        with self._threads:
+            if self._fd is not None and self._pid == os.getpid():
+                os.close(self._fd)
+            self._fd = None

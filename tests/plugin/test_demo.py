@@ -2,41 +2,69 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from plugin.cli import cli
 from plugin.store.db import Store
 from plugin.store.hris_models import HrisWorker
-from plugin.store.models import Pair, Person
+from plugin.store.models import Pair, Person, Reflection
+from plugin.store.webhook_models import WebhookEvent
 
 
-def test_demo_delivers_the_sample_programme_to_the_local_lrs(tmp_path: Path) -> None:
+def test_demo_posts_a_programme_over_http_and_delivers_it_to_the_local_lrs(
+    tmp_path: Path,
+) -> None:
     directory = tmp_path / "demo"
     env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "XDG_DATA_HOME": str(tmp_path / "data")}
     result = CliRunner().invoke(cli, ["demo", "--dir", str(directory)], env=env)
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "recorded 3 pairs, 12 sessions (1 retracted), 78 statements queued" in out
-    assert "delivered: 78   pending: 0   dead letters: 0" in out
+    assert "HRIS mirror loaded from the sample Workday tenant: 500 workers" in out
+    assert "posting 577 signed events for 20 pairs to /webhooks/v1/events" in out
+    # 20 pairs x 6 sessions; one session booked, called off and booked again.
+    for event_type, count in [
+        ("pair.created", 20),
+        ("session.scheduled", 121),
+        ("session.completed", 120),
+        ("session.cancelled", 1),
+        ("reflection.submitted", 240),
+        ("goal.set", 20),
+        ("goal.achieved", 15),
+        ("outcome.rated", 40),
+    ]:
+        assert f"  {event_type:<22} {count:>4} x 202 accepted\n" in out
+    assert "delivered a second time\n      → 200: the first delivery's answer again" in out
+    assert "altered after signing (rating raised)\n      → 401: no v1 signature matches" in out
+    assert "a worker the HRIS does not know\n      → 422: worker '99999' is not known" in out
     for verb, count in [
-        ("attended", 12),
-        ("mentored", 12),
-        ("scheduled", 12),
-        ("submitted", 24),
-        ("planned", 3),
-        ("achieved", 3),
-        ("progressed", 6),
-        ("voided", 6),
-        ("total", 78),
+        ("scheduled", 121),
+        ("attended", 120),
+        ("mentored", 120),
+        ("submitted", 240),
+        ("planned", 20),
+        ("achieved", 15),
+        ("progressed", 20),  # only released ratings become competency evidence
+        ("voided", 1),  # the called-off session's booking
+        ("total", 657),
     ]:
         assert f"  {verb:<12} {count}\n" in out
-    assert "HRIS mirror loaded from the sample Workday tenant: 500 workers" in out
+    assert "delivered: 657   pending: 0   dead letters: 0" in out
+    assert "/transcript?learner=" in out
+    assert "sessions attended: 6, sessions given: 0" in out
+    assert "6 of its 6 session lines confirmed in the LRS" in out
+
     statements = (directory / "lrs" / "fs_lrs.jsonl").read_text()
-    assert len(statements.splitlines()) == 78
+    assert len(statements.splitlines()) == 657
     assert "private reflection text" not in statements  # it stays in the store
+    assert "Run a team retro" not in statements  # as does a goal's wording
     with (
         Store(f"sqlite:///{directory / 'mentorbridge.sqlite3'}") as store,
         store.reading() as session,
@@ -44,7 +72,15 @@ def test_demo_delivers_the_sample_programme_to_the_local_lrs(tmp_path: Path) -> 
         pairs = session.scalars(select(Pair)).all()
         people = {p.id: p for p in session.scalars(select(Person))}
         workers = {w.person_id: w for w in session.scalars(select(HrisWorker))}
-    assert len(pairs) == 3
+        refused = session.scalars(
+            select(WebhookEvent).where(
+                WebhookEvent.event_id.in_(["evt-tampered", "evt-unknown-worker"])
+            )
+        ).all()
+        reflections = session.scalars(select(Reflection.body)).all()
+    assert refused == []  # nothing of a refused event is kept
+    assert len(reflections) == 240 and all("private reflection text" in t for t in reflections)
+    assert len(pairs) == 20
     for pair in pairs:
         for person_id in (pair.mentee_id, pair.mentor_id):
             person, worker = people[person_id], workers[person_id]
@@ -53,9 +89,8 @@ def test_demo_delivers_the_sample_programme_to_the_local_lrs(tmp_path: Path) -> 
             assert worker.legal_name not in statements  # their name
             assert not worker.work_email or worker.work_email not in statements  # or email
         executive, junior = workers[pair.mentee_id], workers[pair.mentor_id]
-        assert executive.management_level.startswith("2") and junior.management_level.startswith(
-            "6"
-        )
+        assert executive.management_level[:1] in ("2", "3")
+        assert junior.management_level.startswith("6")
 
 
 def test_demo_runs_again_in_the_same_directory(tmp_path: Path) -> None:
@@ -74,3 +109,29 @@ def test_demo_will_not_empty_a_directory_it_did_not_make(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "was not made by `mentorbridge demo`; choose another --dir" in result.output
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_demo_keeps_serving_so_the_transcript_link_opens(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "plugin.cli", "demo", "--dir", str(tmp_path / "demo")]
+    demo = subprocess.Popen(
+        [*command, "--keep-serving"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        lines = []
+        for line in demo.stdout:
+            lines.append(line)
+            if "serving until Ctrl-C" in line:
+                break
+        url = next(line.strip() for line in lines if "/transcript?learner=" in line)
+        page = httpx.get(url, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        assert page.status_code == 200
+        assert "text/html" in page.headers["content-type"]
+        assert "Reverse mentoring 2026" in page.text
+        assert httpx.get(url.replace("sig=", "sig=0")).status_code == 401
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(30) == 0
+    finally:
+        demo.kill()
+        demo.wait()
+        demo.stdout.close()

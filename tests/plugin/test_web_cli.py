@@ -188,3 +188,15 @@ def test_flask_finds_the_app_factory_for_development(env: dict[str, str]) -> Non
     assert result.returncode == 0, result.stderr
     assert "/webhooks/v1/events" in result.stdout
     assert "/learners/<worker_id>/transcript" in result.stdout
+
+
+def test_the_cli_does_not_import_prometheus_client_before_serve_chooses_its_mode() -> None:
+    # `serve` sets PROMETHEUS_MULTIPROC_DIR before the workers import prometheus_client; if
+    # loading the CLI imported it first, each worker would count alone and scrapes would lie.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, plugin.cli; print('prometheus_client' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "False"

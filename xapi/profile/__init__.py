@@ -91,9 +91,27 @@ _STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[\*\]|\['([^']+)'\]|\[(\d+)\]")
 
 def _select(document: Any, location: str) -> list[Any]:
     """Values at a JSONPath location: ``$``, ``.name``, ``['key']``, ``[n]`` and ``[*]`` only."""
+    nodes = [document]
+    for key, index, every in _steps(location):
+        next_nodes: list[Any] = []
+        for node in nodes:
+            if key is not None and isinstance(node, dict) and key in node:
+                next_nodes.append(node[key])
+            elif index is not None and isinstance(node, list) and index < len(node):
+                next_nodes.append(node[index])
+            elif every and isinstance(node, list):
+                next_nodes.extend(node)
+        nodes = next_nodes
+    return nodes
+
+
+@cache
+def _steps(location: str) -> tuple[tuple[str | None, int | None, bool], ...]:
+    """A location parsed once into (key, index, every element) steps: every statement built
+    is checked against its template's rules."""
     if not location.startswith("$"):
         raise ValueError(f"unsupported JSONPath {location!r}")
-    nodes = [document]
+    steps = []
     position = 1
     while position < len(location):
         step = _STEP.match(location, position)
@@ -101,14 +119,7 @@ def _select(document: Any, location: str) -> list[Any]:
             raise ValueError(f"unsupported JSONPath {location!r} at {location[position:]!r}")
         position = step.end()
         name, quoted, index = step.groups()
-        key = name or quoted
-        next_nodes: list[Any] = []
-        for node in nodes:
-            if key is not None and isinstance(node, dict) and key in node:
-                next_nodes.append(node[key])
-            elif index is not None and isinstance(node, list) and int(index) < len(node):
-                next_nodes.append(node[int(index)])
-            elif step.group(0) == "[*]" and isinstance(node, list):
-                next_nodes.extend(node)
-        nodes = next_nodes
-    return nodes
+        steps.append(
+            (name or quoted, int(index) if index is not None else None, step.group(0) == "[*]")
+        )
+    return tuple(steps)

@@ -1,0 +1,92 @@
+"""Posting the demo's programme to the webhook service over HTTP, signed, and noting how the
+service answered each delivery."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from threading import Thread
+
+from flask import Flask
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from plugin.demo.sample import SampleProgramme
+from plugin.webhooks.sender import EventSender, Sent, encode_event
+from plugin.webhooks.signing import signature_header
+
+__all__ = ["Handled", "post_programme", "serving"]
+
+
+@dataclass
+class Handled:
+    """How the service answered: per event type, and for each special delivery."""
+
+    by_type: Counter[str] = field(default_factory=Counter)
+    statements: int = 0
+    special: list[tuple[str, Sent]] = field(default_factory=list)
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port) from a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = Thread(target=server.serve_forever, name="demo-web", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """The app logs each request itself (JSON, with its request id); no second line."""
+
+    def log_request(self, *_args: object) -> None:
+        pass
+
+
+def post_programme(sender: EventSender, programme: SampleProgramme) -> Handled:
+    """Post every event, then the three special deliveries; any other answer than the one
+    expected stops the demo with the service's own words."""
+    handled = Handled()
+    for event in programme.events:
+        sent = _expect(sender.send(event), 202, event["id"])
+        handled.by_type[event["type"]] += 1
+        handled.statements += len(sent.body["statement_ids"])
+
+    duplicate = programme.duplicate
+    handled.special.append(
+        (
+            f"{duplicate['type']} {duplicate['id']} delivered a second time",
+            _expect(sender.send(duplicate), 200, duplicate["id"]),
+        )
+    )
+    signed, altered = programme.tampered
+    signature = signature_header(encode_event(signed), sender.secrets, int(sender.clock()))
+    handled.special.append(
+        (
+            f"{signed['type']} {signed['id']} altered after signing (rating raised)",
+            _expect(sender.post(encode_event(altered), signature=signature), 401, signed["id"]),
+        )
+    )
+    unknown = programme.unknown_worker
+    handled.special.append(
+        (
+            f"{unknown['type']} {unknown['id']} naming a worker the HRIS does not know",
+            _expect(sender.send(unknown), 422, unknown["id"]),
+        )
+    )
+    return handled
+
+
+def _expect(sent: Sent, status: int, event_id: str) -> Sent:
+    if sent.status != status:
+        raise RuntimeError(
+            f"event {event_id}: the service answered {sent.status} where {status} was "
+            f"expected: {sent.body}"
+        )
+    return sent
