@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from plugin.errors import ConflictError, UnknownReferenceError
 from plugin.store.db import Store
@@ -449,21 +449,14 @@ class Recorder:
     # -- helpers ----------------------------------------------------------------------------
 
     def _pair_context(self, session: Session, pair: Pair) -> PairContext:
-        mentee, mentor = aliased(Person), aliased(Person)
-        programme_key, programme_name, mentee_id, mentor_id = session.execute(
-            select(Programme.key, Programme.name, mentee.opaque_id, mentor.opaque_id)
-            .select_from(Programme)
-            .join(mentee, mentee.id == pair.mentee_id)
-            .join(mentor, mentor.id == pair.mentor_id)
-            .where(Programme.id == pair.programme_id)
-        ).one()
+        programme = session.get(Programme, pair.programme_id)
         return PairContext(
             key=pair.key,
             registration=self.builder.registration(pair.key),
-            programme=programme_key,
-            programme_name=programme_name,
-            mentee=mentee_id,
-            mentor=mentor_id,
+            programme=programme.key,
+            programme_name=programme.name,
+            mentee=session.get(Person, pair.mentee_id).opaque_id,
+            mentor=session.get(Person, pair.mentor_id).opaque_id,
         )
 
 
@@ -520,15 +513,8 @@ def _member(session: Session, pair: Pair, worker_id: str) -> Person:
 
 
 def _check_attendees(session: Session, pair: Pair, attendees: Sequence[str]) -> None:
-    known = dict(
-        session.execute(
-            select(Person.worker_id, Person.id).where(Person.worker_id.in_(list(attendees)))
-        ).all()
-    )
-    for worker_id in attendees:
-        if worker_id not in known:
-            _person(session, worker_id)  # raises, naming the worker
-    if len(attendees) != 2 or {known[w] for w in attendees} != {pair.mentee_id, pair.mentor_id}:
+    members = {_person(session, worker_id).id for worker_id in attendees}
+    if len(attendees) != 2 or members != {pair.mentee_id, pair.mentor_id}:
         raise ConflictError(
             f"the attendees of a session of pair {pair.key!r} must be its executive mentee "
             "and its junior mentor, each once"
