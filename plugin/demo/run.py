@@ -41,6 +41,7 @@ from xapi.lrs import LRSClient
 __all__ = ["DemoResult", "run_demo"]
 
 _MARKER = ".mentorbridge-demo"
+_STORE_FILE = "mentorbridge.sqlite3"
 PAIRS = 20
 
 
@@ -51,7 +52,6 @@ class DemoResult:
     directory: Path
     store: str
     lrs_statements_file: Path
-    service: str
     handled: Handled
     delivered: int
     dead_letters: int
@@ -110,19 +110,19 @@ def run_demo(
                 final = SqlOutbox(store).status(now=datetime.now(UTC))
                 signer = LinkSigner(config["web"]["link_secret"], 3600)
                 url, _expires = signer.link(service, programme.learner, now=time.time())
-                transcript = httpx.get(url, headers={"Accept": "application/json"}).json()
+                page = httpx.get(url, headers={"Accept": "application/json"})
+                page.raise_for_status()
                 result = DemoResult(
                     directory=directory,
-                    store=str(directory / "mentorbridge.sqlite3"),
+                    store=str(directory / _STORE_FILE),
                     lrs_statements_file=lrs.statements_file,
-                    service=service,
                     handled=handled,
                     delivered=final.delivered,
                     dead_letters=final.dead,
                     pending=final.pending,
                     in_lrs_by_verb=by_verb,
                     transcript_url=url,
-                    transcript=transcript,
+                    transcript=page.json(),
                 )
                 then(result)
     return result
@@ -157,7 +157,7 @@ def _demo_config(directory: Path, lrs: LocalLRS, config_path: Path | None) -> Co
     return load_config(
         config_path,
         overrides={
-            "store.url": f"sqlite:///{directory / 'mentorbridge.sqlite3'}",
+            "store.url": f"sqlite:///{directory / _STORE_FILE}",
             "workday.source": "sample",
             "lrs.endpoint": lrs.endpoint,
             "lrs.auth": "basic",
