@@ -36,14 +36,14 @@ import httpx
 from sqlalchemy import func, select, update
 
 from bench.common import ROOT, peak_rss_mb, scratch_database
-from plugin.store.db import Store
-from plugin.store.migrate import upgrade
-from plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
-from plugin.store.outbox import SqlOutbox, enqueue
-from xapi.localrs import LocalLRS, free_port
-from xapi.lrs import LRSClient, LRSCredentials
-from xapi.outbox import Flusher
-from xapi.statements import Event, PairContext, StatementBuilder, StatementSettings
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.migrate import upgrade
+from mentorbridge.plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
+from mentorbridge.plugin.store.outbox import SqlOutbox, enqueue
+from mentorbridge.xapi.localrs import LocalLRS, free_port
+from mentorbridge.xapi.lrs import LRSClient, LRSCredentials
+from mentorbridge.xapi.outbox import Flusher
+from mentorbridge.xapi.statements import Event, PairContext, StatementBuilder, StatementSettings
 
 SETTINGS = StatementSettings(
     identity_home_page="https://id.example.com",

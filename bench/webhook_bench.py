@@ -47,14 +47,14 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.common import ROOT, scratch_database
-from plugin import compose
-from plugin.config import load_config
-from plugin.store.db import Store
-from plugin.store.migrate import upgrade
-from plugin.store.models import MentoringSession, OutboxStatement
-from plugin.webhooks.sender import EVENTS_PATH, encode_event
-from plugin.webhooks.signing import HEADER, signature_header
-from xapi.localrs import free_port
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.config import load_config
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.migrate import upgrade
+from mentorbridge.plugin.store.models import MentoringSession, OutboxStatement
+from mentorbridge.plugin.webhooks.sender import EVENTS_PATH, encode_event
+from mentorbridge.plugin.webhooks.signing import HEADER, signature_header
+from mentorbridge.xapi.localrs import free_port
 
 SECRET = "whsec_bench_0123456789abcdef"
 WORKERS = 2
@@ -155,7 +155,15 @@ def serving(kind: str, store_url: str, work: Path) -> Iterator[str]:
         command = ["-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"]
         command += ["bench.bare_app:app"]
     else:
-        command = ["-m", "plugin.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command = [
+            "-m",
+            "mentorbridge.plugin.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
         command += ["--workers", str(WORKERS)]
         env.update(
             MENTORBRIDGE_STORE_URL=store_url,

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from bench.webhook_bench import SECRET, prepare_store, signed_events, the_pairs
-from plugin.config import load_config
-from plugin.web import create_app
-from plugin.webhooks.signing import HEADER
+from mentorbridge.plugin.config import load_config
+from mentorbridge.plugin.web import create_app
+from mentorbridge.plugin.webhooks.signing import HEADER
 
 #: The functions whose cumulative times are subtracted into stages: (name, file, function).
 MEASURED = {

@@ -35,12 +35,12 @@ import requests
 from sqlalchemy import func, select
 
 from bench.common import ROOT, peak_rss_mb
-from connectors.workday.sample.tenant import change_workers, generate_tenant
-from plugin.config import load_config
-from plugin.jobs.sync import sync_workday
-from plugin.store.db import Store
-from plugin.store.hris_models import HrisWorker
-from plugin.store.migrate import upgrade
+from mentorbridge.connectors.workday.sample.tenant import change_workers, generate_tenant
+from mentorbridge.plugin.config import load_config
+from mentorbridge.plugin.jobs.sync import sync_workday
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.hris_models import HrisWorker
+from mentorbridge.plugin.store.migrate import upgrade
 from tests.workday_server import WorkdayServer
 
 SECRETS = {

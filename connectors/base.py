@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
-import schemas
-from plugin.errors import FatalError
+from mentorbridge import schemas
+from mentorbridge.plugin.errors import FatalError
 
 __all__ = [
     "CheckResult",

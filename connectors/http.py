@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 import requests
 
-from plugin.errors import SourceAuthError, SourceUnavailableError
-from plugin.retry import backoff_delay
+from mentorbridge.plugin.errors import SourceAuthError, SourceUnavailableError
+from mentorbridge.plugin.retry import backoff_delay
 
 __all__ = ["HttpClient"]
 

@@ -11,19 +11,19 @@ from typing import Any
 
 import httpx
 
-from connectors.workday.connector import WorkdayConnector
-from plugin.config import Config
-from plugin.errors import ConfigError
-from plugin.recorder import Recorder
-from plugin.store.credentials import StoredRefreshToken
-from plugin.store.db import Store
-from plugin.store.hris import HrisMirror
-from plugin.store.migrate import check_current
-from plugin.store.outbox import SqlOutbox
-from plugin.webhooks.processor import EventProcessor
-from xapi.lrs import LRSClient, LRSCredentials
-from xapi.outbox import Clock, Flusher, FlushReport
-from xapi.statements import StatementBuilder, StatementSettings
+from mentorbridge.connectors.workday.connector import WorkdayConnector
+from mentorbridge.plugin.config import Config
+from mentorbridge.plugin.errors import ConfigError
+from mentorbridge.plugin.recorder import Recorder
+from mentorbridge.plugin.store.credentials import StoredRefreshToken
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.hris import HrisMirror
+from mentorbridge.plugin.store.migrate import check_current
+from mentorbridge.plugin.store.outbox import SqlOutbox
+from mentorbridge.plugin.webhooks.processor import EventProcessor
+from mentorbridge.xapi.lrs import LRSClient, LRSCredentials
+from mentorbridge.xapi.outbox import Clock, Flusher, FlushReport
+from mentorbridge.xapi.statements import StatementBuilder, StatementSettings
 
 __all__ = [
     "event_processor",

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-import schemas
-from plugin.errors import ConfigError
+from mentorbridge import schemas
+from mentorbridge.plugin.errors import ConfigError
 
 __all__ = [
     "ENV_PREFIX",

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from plugin.config import REDACTED
+from mentorbridge.plugin.config import REDACTED
 
 __all__ = ["JsonFormatter", "SecretFilter", "configure_logging"]
 

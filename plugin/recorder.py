@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plugin.errors import ConflictError, UnknownReferenceError
-from plugin.store.db import Store
-from plugin.store.models import (
+from mentorbridge.plugin.errors import ConflictError, UnknownReferenceError
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.models import (
     Goal,
     MentoringSession,
     OutboxStatement,
@@ -30,8 +30,8 @@ from plugin.store.models import (
     Programme,
     Reflection,
 )
-from plugin.store.outbox import enqueue
-from xapi.statements import BuiltStatement, Event, PairContext, StatementBuilder
+from mentorbridge.plugin.store.outbox import enqueue
+from mentorbridge.xapi.statements import BuiltStatement, Event, PairContext, StatementBuilder
 
 __all__ = ["Recorded", "Recorder"]
 

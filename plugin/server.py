@@ -18,8 +18,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from plugin.config import Config, load_config
-from plugin.logs import configure_logging
+from mentorbridge.plugin.config import Config, load_config
+from mentorbridge.plugin.logs import configure_logging
 
 __all__ = ["serve"]
 
@@ -38,7 +38,7 @@ class _Service(BaseApplication):
     def load(self) -> Any:
         config = load_config(self.config_path)
         configure_logging(config["logging"]["level"], config.secrets(), json_lines=True)
-        from plugin.web import create_app
+        from mentorbridge.plugin.web import create_app
 
         return create_app(config)
 
@@ -65,7 +65,9 @@ def serve(
     background = None
     if with_worker:
         config_args = ["--config", str(config_path)] if config_path else []
-        background = subprocess.Popen([sys.executable, "-m", "plugin.cli", *config_args, "worker"])
+        background = subprocess.Popen(
+            [sys.executable, "-m", "mentorbridge.plugin.cli", *config_args, "worker"]
+        )
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

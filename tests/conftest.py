@@ -20,13 +20,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from plugin.recorder import Recorder
-from plugin.store import Base
-from plugin.store.db import Store
-from plugin.store.migrate import upgrade
+from mentorbridge.plugin.recorder import Recorder
+from mentorbridge.plugin.store import Base
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.migrate import upgrade
+from mentorbridge.xapi.localrs import LocalLRS
+from mentorbridge.xapi.statements import StatementBuilder, StatementSettings
 from tests.fakes import NOW
-from xapi.localrs import LocalLRS
-from xapi.statements import StatementBuilder, StatementSettings
 
 PG_URL = os.environ.get("MENTORBRIDGE_TEST_DATABASE_URL")
 DIALECTS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -144,7 +144,7 @@ def ralph_dir(pytestconfig: pytest.Config) -> Path:
 @pytest.fixture(scope="session")
 def ralph_app(ralph_dir: Path) -> Any:
     """Ralph's ASGI app, in this process, on the file-system backend in ``ralph_dir``."""
-    from xapi.ralph_app import app
+    from mentorbridge.xapi.ralph_app import app
 
     return app
 

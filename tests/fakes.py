@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from xapi.lrs import LRSClient
+from mentorbridge.xapi.lrs import LRSClient
 
 #: The tests' "now": every recorded event lies before it.
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

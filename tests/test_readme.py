@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from plugin.cli.config_cmd import reference_markdown
+from mentorbridge.plugin.cli.config_cmd import reference_markdown
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 CI = Path(__file__).resolve().parents[1] / ".ci" / "run"

@@ -22,7 +22,7 @@ from types import ModuleType
 
 import httpx
 
-from plugin.errors import FatalError
+from mentorbridge.plugin.errors import FatalError
 
 __all__ = ["LocalLRS", "LocalLRSError", "free_port"]
 
@@ -144,7 +144,7 @@ class LocalLRS:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "xapi.ralph_app:app",
+                "mentorbridge.xapi.ralph_app:app",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -16,15 +16,15 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from plugin.errors import (
+from mentorbridge.plugin.errors import (
     LRSAuthError,
     LRSEndpointError,
     LRSPayloadTooLargeError,
     LRSRejectedError,
     LRSUnavailableError,
 )
-from plugin.retry import parse_retry_after
-from xapi.statements import format_timestamp
+from mentorbridge.plugin.retry import parse_retry_after
+from mentorbridge.xapi.statements import format_timestamp
 
 __all__ = ["XAPI_VERSION", "LRSClient", "LRSCredentials", "raise_for_lrs_status"]
 

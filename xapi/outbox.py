@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from plugin.errors import (
+from mentorbridge.plugin.errors import (
     FatalError,
     LRSPayloadTooLargeError,
     LRSRejectedError,
     LRSUnavailableError,
 )
-from plugin.retry import backoff_delay
+from mentorbridge.plugin.retry import backoff_delay
 
 __all__ = ["Clock", "FlushReport", "Flusher", "OutboxStore", "QueuedStatement", "SystemClock"]
 

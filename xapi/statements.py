@@ -33,9 +33,9 @@ from tincan import (
 )
 from tincan import Statement as TinCanStatement
 
-from xapi import vocab
-from xapi.profile import load_profile
-from xapi.validate import validate_statement
+from mentorbridge.xapi import vocab
+from mentorbridge.xapi.profile import load_profile
+from mentorbridge.xapi.validate import validate_statement
 
 __all__ = [
     "BuiltStatement",

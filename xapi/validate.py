@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import schemas
-from plugin.errors import StatementValidationError
-from xapi.profile import check_template
+from mentorbridge import schemas
+from mentorbridge.plugin.errors import StatementValidationError
+from mentorbridge.xapi.profile import check_template
 
 __all__ = ["CLOCK_SKEW", "validate_statement"]
 

@@ -20,8 +20,8 @@ import jwt
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from connectors.http import HttpClient
-from plugin.errors import SourceAuthError, SourceRequestError, SourceUnavailableError
+from mentorbridge.connectors.http import HttpClient
+from mentorbridge.plugin.errors import SourceAuthError, SourceRequestError, SourceUnavailableError
 
 __all__ = [
     "BearerAuth",

@@ -19,14 +19,14 @@ import requests
 from defusedxml import ElementTree as SafeET
 from requests.auth import AuthBase
 
-from connectors.http import HttpClient
-from plugin.errors import (
+from mentorbridge.connectors.http import HttpClient
+from mentorbridge.plugin.errors import (
     SourceAuthError,
     SourcePermissionError,
     SourceRequestError,
     SourceUnavailableError,
 )
-from plugin.retry import parse_retry_after
+from mentorbridge.plugin.retry import parse_retry_after
 
 __all__ = ["SoapFault", "WorkdayClient", "read_json_page", "read_soap"]
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from requests.auth import AuthBase
 
-from connectors.base import CheckResult, Connector, Skipped, Stream, Window
-from connectors.http import HttpClient
-from connectors.workday.auth import (
+from mentorbridge.connectors.base import CheckResult, Connector, Skipped, Stream, Window
+from mentorbridge.connectors.http import HttpClient
+from mentorbridge.connectors.workday.auth import (
     BearerAuth,
     JWTGrant,
     RefreshTokenGrant,
@@ -29,17 +29,17 @@ from connectors.workday.auth import (
     token_endpoint,
     ws_security_header,
 )
-from connectors.workday.client import WorkdayClient
-from connectors.workday.fields import SENSITIVE_FIELDS
-from connectors.workday.soap import SoapWorkers
-from connectors.workday.streams import (
+from mentorbridge.connectors.workday.client import WorkdayClient
+from mentorbridge.connectors.workday.fields import SENSITIVE_FIELDS
+from mentorbridge.connectors.workday.soap import SoapWorkers
+from mentorbridge.connectors.workday.streams import (
     FileRows,
     ReportRows,
     ReportStream,
     RestOrganizations,
     RestWorkers,
 )
-from plugin.errors import ConfigError, MentorbridgeError
+from mentorbridge.plugin.errors import ConfigError, MentorbridgeError
 
 __all__ = ["STREAM_ORDER", "WorkdayConnector", "sample_directory"]
 
@@ -66,7 +66,7 @@ STREAM_ORDER = (
 
 def sample_directory() -> Path:
     """The shipped sample tenant's report files."""
-    return Path(str(resources.files("connectors.workday.sample") / "data"))
+    return Path(str(resources.files("mentorbridge.connectors.workday.sample") / "data"))
 
 
 @dataclass(slots=True)

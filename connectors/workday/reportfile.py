@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import ijson
 
-from plugin.errors import SourceUnavailableError
+from mentorbridge.plugin.errors import SourceUnavailableError
 
 __all__ = ["iter_report_rows"]
 

@@ -19,11 +19,11 @@ from xml.sax.saxutils import escape
 from defusedxml.ElementTree import iterparse
 from requests.auth import AuthBase
 
-from connectors.base import Skipped, Stream, Window, prefetched
-from connectors.workday.client import WorkdayClient
-from connectors.workday.fields import read_value
-from connectors.workday.streams import PRIMARY_KEYS
-from plugin.errors import SourceUnavailableError
+from mentorbridge.connectors.base import Skipped, Stream, Window, prefetched
+from mentorbridge.connectors.workday.client import WorkdayClient
+from mentorbridge.connectors.workday.fields import read_value
+from mentorbridge.connectors.workday.streams import PRIMARY_KEYS
+from mentorbridge.plugin.errors import SourceUnavailableError
 
 __all__ = ["SoapWorkers", "get_workers_envelope"]
 

@@ -15,11 +15,11 @@ from typing import Any, Protocol
 
 from requests.auth import AuthBase
 
-from connectors.base import Skipped, Stream, Window, prefetched
-from connectors.workday.client import WorkdayClient
-from connectors.workday.fields import RowError, normalize
-from connectors.workday.reportfile import iter_report_rows
-from plugin.errors import SourceRequestError
+from mentorbridge.connectors.base import Skipped, Stream, Window, prefetched
+from mentorbridge.connectors.workday.client import WorkdayClient
+from mentorbridge.connectors.workday.fields import RowError, normalize
+from mentorbridge.connectors.workday.reportfile import iter_report_rows
+from mentorbridge.plugin.errors import SourceRequestError
 
 __all__ = [
     "INCREMENTAL_REPORTS",

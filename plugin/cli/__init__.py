@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from plugin.config import Config, default_config_path, load_config
-from plugin.errors import ConfigError, MentorbridgeError
-from plugin.logs import configure_logging
+from mentorbridge.plugin.config import Config, default_config_path, load_config
+from mentorbridge.plugin.errors import ConfigError, MentorbridgeError
+from mentorbridge.plugin.logs import configure_logging
 
 __all__ = ["AppContext", "cli", "main", "pass_app"]
 
@@ -87,7 +87,7 @@ _COMMAND_MODULES = (
 
 def _register() -> None:
     for name in _COMMAND_MODULES:
-        cli.add_command(importlib.import_module(f"plugin.cli.{name}").command)
+        cli.add_command(importlib.import_module(f"mentorbridge.plugin.cli.{name}").command)
 
 
 _register()

@@ -1,5 +1,5 @@
-"""``python -m plugin.cli`` runs the command line (as the ``mentorbridge`` script does)."""
+"""``python -m mentorbridge.plugin.cli`` runs the command line (as the ``mentorbridge`` script does)."""
 
-from plugin.cli import main
+from mentorbridge.plugin.cli import main
 
 main()

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-import schemas
-from plugin.cli import AppContext, pass_app
-from plugin.config import env_name, redacted, setting_paths
+from mentorbridge import schemas
+from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.config import env_name, redacted, setting_paths
 
 
 @click.group("config")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from plugin.cli import AppContext, pass_app
-from plugin.compose import open_store
-from plugin.store.migrate import current_revision, head_revision, upgrade
+from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.compose import open_store
+from mentorbridge.plugin.store.migrate import current_revision, head_revision, upgrade
 
 
 @click.group("db")

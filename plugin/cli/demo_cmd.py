@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.cli import AppContext, pass_app
 
 if TYPE_CHECKING:
-    from plugin.demo.run import DemoResult
+    from mentorbridge.plugin.demo.run import DemoResult
 
 
 @click.command("demo")
@@ -32,7 +32,7 @@ def command(app: AppContext, directory: Path | None, keep_serving: bool) -> None
     """Serve the webhook service, post a sample programme to it, deliver it to a local LRS."""
     # Imported here: the demo builds the web app, and `mentorbridge serve` must choose
     # prometheus_client's multiprocess mode before anything imports it.
-    from plugin.demo.run import run_demo
+    from mentorbridge.plugin.demo.run import run_demo
 
     directory = directory or app.config.data_dir / "demo"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from plugin import compose
-from plugin.cli import AppContext, pass_app
-from plugin.store.webhook_models import WebhookEvent
-from plugin.webhooks.sender import EventSender
-from plugin.webhooks.signing_secrets import SigningSecrets
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.store.webhook_models import WebhookEvent
+from mentorbridge.plugin.webhooks.sender import EventSender
+from mentorbridge.plugin.webhooks.signing_secrets import SigningSecrets
 
 
 @click.group("events")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from plugin.cli import AppContext, pass_app
-from xapi.localrs import LocalLRS
+from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.xapi.localrs import LocalLRS
 
 
 @click.command("lrs")

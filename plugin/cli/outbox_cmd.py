@@ -10,10 +10,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from plugin import compose
-from plugin.cli import AppContext, pass_app
-from plugin.store.outbox import SqlOutbox
-from xapi.outbox import FlushReport
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.store.outbox import SqlOutbox
+from mentorbridge.xapi.outbox import FlushReport
 
 
 @click.group("outbox")

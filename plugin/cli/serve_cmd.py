@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from plugin import compose
-from plugin.cli import AppContext, pass_app
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.cli import AppContext, pass_app
 
 
 @click.command("serve")
@@ -24,7 +24,7 @@ def command(
     app: AppContext, host: str | None, port: int | None, workers: int | None, with_worker: bool
 ) -> None:
     """Serve the webhook endpoint, learner transcripts, /metrics and health under gunicorn."""
-    from plugin.server import serve
+    from mentorbridge.plugin.server import serve
 
     config = app.config
     web = config["web"]

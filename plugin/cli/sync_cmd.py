@@ -10,11 +10,11 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
-from connectors.workday.connector import STREAM_ORDER
-from plugin import compose
-from plugin.cli import AppContext, pass_app
-from plugin.jobs.sync import sync_workday
-from plugin.store.sync_models import SyncRun
+from mentorbridge.connectors.workday.connector import STREAM_ORDER
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.jobs.sync import sync_workday
+from mentorbridge.plugin.store.sync_models import SyncRun
 
 COUNT_NAMES = ("created", "updated", "unchanged", "terminated", "rehired", "skipped")
 

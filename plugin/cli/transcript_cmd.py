@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import click
 
-from plugin import compose
-from plugin.cli import AppContext, pass_app
-from plugin.errors import ConfigError
-from plugin.reports.transcript_links import LinkSigner
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.errors import ConfigError
+from mentorbridge.plugin.reports.transcript_links import LinkSigner
 
 
 @click.group("transcript")

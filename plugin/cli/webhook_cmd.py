@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from plugin import compose
-from plugin.cli import AppContext, pass_app
-from plugin.webhooks.signing_secrets import CACHE_SECONDS, SigningSecrets
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.webhooks.signing_secrets import CACHE_SECONDS, SigningSecrets
 
 
 @click.group("webhook")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from plugin import compose
-from plugin.cli import AppContext, pass_app
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.cli import AppContext, pass_app
 
 
 @click.group("workday")

@@ -6,9 +6,9 @@ import signal
 
 import click
 
-from plugin import compose
-from plugin.cli import AppContext, pass_app
-from plugin.jobs import FlushJob, SyncJob, build_scheduler
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.jobs import FlushJob, SyncJob, build_scheduler
 
 
 @click.command("worker")

@@ -6,8 +6,8 @@ import json
 
 import click
 
-from plugin.cli import AppContext, pass_app
-from xapi.profile import load_profile
+from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.xapi.profile import load_profile
 
 
 @click.group("xapi")

@@ -12,9 +12,9 @@ from threading import Thread
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from plugin.demo.sample import SampleProgramme
-from plugin.webhooks.sender import EventSender, Sent, encode_event
-from plugin.webhooks.signing import signature_header
+from mentorbridge.plugin.demo.sample import SampleProgramme
+from mentorbridge.plugin.webhooks.sender import EventSender, Sent, encode_event
+from mentorbridge.plugin.webhooks.signing import signature_header
 
 __all__ = ["Handled", "post_programme", "serving"]
 

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from plugin.store.db import Store
-from plugin.store.hris_models import HrisWorker
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.hris_models import HrisWorker
 
 __all__ = ["pick_pairs"]
 

@@ -21,22 +21,22 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from plugin import compose
-from plugin.config import Config, load_config
-from plugin.demo.delivery import Handled, post_programme, serving
-from plugin.demo.participants import pick_pairs
-from plugin.demo.sample import sample_programme
-from plugin.jobs.sync import sync_workday
-from plugin.reports.transcript_links import LinkSigner
-from plugin.store.db import Store
-from plugin.store.migrate import upgrade
-from plugin.store.models import Pair
-from plugin.store.outbox import SqlOutbox
-from plugin.web import create_app
-from plugin.webhooks.sender import EventSender
-from xapi import vocab
-from xapi.localrs import LocalLRS
-from xapi.lrs import LRSClient
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.config import Config, load_config
+from mentorbridge.plugin.demo.delivery import Handled, post_programme, serving
+from mentorbridge.plugin.demo.participants import pick_pairs
+from mentorbridge.plugin.demo.sample import sample_programme
+from mentorbridge.plugin.jobs.sync import sync_workday
+from mentorbridge.plugin.reports.transcript_links import LinkSigner
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.migrate import upgrade
+from mentorbridge.plugin.store.models import Pair
+from mentorbridge.plugin.store.outbox import SqlOutbox
+from mentorbridge.plugin.web import create_app
+from mentorbridge.plugin.webhooks.sender import EventSender
+from mentorbridge.xapi import vocab
+from mentorbridge.xapi.localrs import LocalLRS
+from mentorbridge.xapi.lrs import LRSClient
 
 __all__ = ["DemoResult", "run_demo"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from plugin.errors import FatalError
-from xapi.outbox import Flusher, FlushReport
+from mentorbridge.plugin.errors import FatalError
+from mentorbridge.xapi.outbox import Flusher, FlushReport
 
 __all__ = ["FlushJob"]
 

@@ -8,10 +8,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from plugin.config import Config
-from plugin.errors import ConfigError
-from plugin.jobs.outbox import FlushJob
-from plugin.jobs.sync import SyncJob
+from mentorbridge.plugin.config import Config
+from mentorbridge.plugin.errors import ConfigError
+from mentorbridge.plugin.jobs.outbox import FlushJob
+from mentorbridge.plugin.jobs.sync import SyncJob
 
 __all__ = ["build_scheduler", "crontab_trigger"]
 

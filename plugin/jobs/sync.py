@@ -6,12 +6,12 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from connectors.base import SyncReport, run_sync
-from plugin import compose
-from plugin.config import Config
-from plugin.errors import MentorbridgeError
-from plugin.store.db import Store
-from plugin.store.leases import hold_lease
+from mentorbridge.connectors.base import SyncReport, run_sync
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.config import Config
+from mentorbridge.plugin.errors import MentorbridgeError
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.leases import hold_lease
 
 __all__ = ["SyncJob", "sync_workday"]
 

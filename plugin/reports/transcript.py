@@ -16,11 +16,11 @@ from typing import Any, Literal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from plugin.errors import LRSError, UnknownReferenceError
-from plugin.store.base import utc_now
-from plugin.store.db import Store
-from plugin.store.hris_models import HrisWorker
-from plugin.store.models import (
+from mentorbridge.plugin.errors import LRSError, UnknownReferenceError
+from mentorbridge.plugin.store.base import utc_now
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.hris_models import HrisWorker
+from mentorbridge.plugin.store.models import (
     Goal,
     MentoringSession,
     OutboxStatement,
@@ -30,7 +30,7 @@ from plugin.store.models import (
     Programme,
     Reflection,
 )
-from xapi.lrs import LRSClient
+from mentorbridge.xapi.lrs import LRSClient
 
 __all__ = ["Delivery", "Transcript", "Viewer", "lrs_lookup", "read_transcript"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from plugin.store.base import utc_now
-from plugin.store.db import Store
-from plugin.store.sync_models import OAuthCredential
+from mentorbridge.plugin.store.base import utc_now
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.sync_models import OAuthCredential
 
 __all__ = ["StoredRefreshToken"]
 

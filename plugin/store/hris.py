@@ -21,11 +21,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from connectors.base import StreamCounts, SyncReport
-from connectors.workday.fields import SENSITIVE_FIELDS
-from plugin.store.base import utc_now
-from plugin.store.db import Store
-from plugin.store.hris_models import (
+from mentorbridge.connectors.base import StreamCounts, SyncReport
+from mentorbridge.connectors.workday.fields import SENSITIVE_FIELDS
+from mentorbridge.plugin.store.base import utc_now
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.hris_models import (
     Competency,
     CompetencyAssessment,
     HrisOrganization,
@@ -36,8 +36,8 @@ from plugin.store.hris_models import (
     SuccessionPlan,
     WorkerEvent,
 )
-from plugin.store.models import Person
-from plugin.store.sync_models import SyncBookmark, SyncRun
+from mentorbridge.plugin.store.models import Person
+from mentorbridge.plugin.store.sync_models import SyncBookmark, SyncRun
 
 __all__ = ["HrisMirror", "record_hash"]
 

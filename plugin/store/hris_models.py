@@ -23,8 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from plugin.store.base import Base, UTCDateTime, utc_now
-from plugin.store.models import Person
+from mentorbridge.plugin.store.base import Base, UTCDateTime, utc_now
+from mentorbridge.plugin.store.models import Person
 
 __all__ = [
     "Competency",

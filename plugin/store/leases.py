@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
-from plugin.errors import ConflictError
-from plugin.store.base import utc_now
-from plugin.store.db import Store
-from plugin.store.sync_models import JobLease
+from mentorbridge.plugin.errors import ConflictError
+from mentorbridge.plugin.store.base import utc_now
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.sync_models import JobLease
 
 __all__ = ["Lease", "hold_lease"]
 

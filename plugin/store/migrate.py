@@ -9,15 +9,17 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from plugin.errors import StoreNotMigratedError
-from plugin.store.db import Store
+from mentorbridge.plugin.errors import StoreNotMigratedError
+from mentorbridge.plugin.store.db import Store
 
 __all__ = ["check_current", "current_revision", "head_revision", "upgrade"]
 
 
 def _alembic_config() -> AlembicConfig:
     config = AlembicConfig()
-    config.set_main_option("script_location", str(resources.files("plugin.store") / "migrations"))
+    config.set_main_option(
+        "script_location", str(resources.files("mentorbridge.plugin.store") / "migrations")
+    )
     return config
 
 

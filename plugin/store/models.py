@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from plugin.store.base import Base, UTCDateTime, utc_now
+from mentorbridge.plugin.store.base import Base, UTCDateTime, utc_now
 
 __all__ = [
     "Goal",

@@ -20,10 +20,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from plugin.store.db import Store
-from plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
-from xapi.outbox import QueuedStatement
-from xapi.statements import BuiltStatement
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
+from mentorbridge.xapi.outbox import QueuedStatement
+from mentorbridge.xapi.statements import BuiltStatement
 
 __all__ = ["DeadLetter", "OutboxStatus", "SqlOutbox", "enqueue"]
 

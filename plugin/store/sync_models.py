@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from plugin.store.base import Base, UTCDateTime, utc_now
+from mentorbridge.plugin.store.base import Base, UTCDateTime, utc_now
 
 __all__ = ["JobLease", "OAuthCredential", "SyncBookmark", "SyncRun"]
 

@@ -1,24 +1,25 @@
 """The web service: webhooks in, learner transcripts out, and what operations need.
 
 ``create_app`` is the one way to build it: ``mentorbridge serve`` runs it under gunicorn,
-``flask --app plugin.web run`` for development, tests with their own store and clock.
+``flask --app mentorbridge.plugin.web run`` for development, tests with their own store and clock.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask
 
-from plugin.config import Config, load_config
-from plugin.store.db import Store
-from plugin.web import errors, request_log
-from plugin.web.ops import bp as ops_bp
-from plugin.web.services import build_services
-from plugin.web.transcripts import bp as transcripts_bp
-from plugin.web.webhooks import bp as webhooks_bp
-from xapi.lrs import LRSClient
+from mentorbridge.plugin.config import Config, load_config
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.web import errors, request_log
+from mentorbridge.plugin.web.ops import bp as ops_bp
+from mentorbridge.plugin.web.services import build_services
+from mentorbridge.plugin.web.transcripts import bp as transcripts_bp
+from mentorbridge.plugin.web.webhooks import bp as webhooks_bp
+from mentorbridge.xapi.lrs import LRSClient
 
 __all__ = ["create_app"]
 
@@ -39,7 +40,9 @@ def create_app(
         now: unix time, for signatures and links (tests pass a fake clock).
     """
     config = config or load_config()
-    app = Flask(__name__, static_folder=None)
+    # An explicit instance path: Flask's own search cannot walk the installed namespace package,
+    # and nothing is kept in an instance folder anyway.
+    app = Flask(__name__, static_folder=None, instance_path=str(Path(__file__).parent / "instance"))
     app.json.sort_keys = False
     app.extensions["mentorbridge"] = build_services(config, store=store, lrs=lrs, now=now)
     errors.init_app(app)

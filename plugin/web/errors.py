@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from plugin.errors import (
+from mentorbridge.plugin.errors import (
     ConflictError,
     RetriableError,
     StoreNotMigratedError,

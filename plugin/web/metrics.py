@@ -18,10 +18,10 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from plugin.store.db import Store
-from plugin.store.models import OutboxStatement
-from plugin.store.outbox import SqlOutbox
-from plugin.store.webhook_models import WebhookEvent
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.models import OutboxStatement
+from mentorbridge.plugin.store.outbox import SqlOutbox
+from mentorbridge.plugin.store.webhook_models import WebhookEvent
 
 __all__ = ["CONTENT_TYPE", "exposition", "observe_event", "observe_request"]
 

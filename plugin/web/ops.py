@@ -16,11 +16,11 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-import schemas
-from plugin.store.migrate import current_revision, head_revision
-from plugin.store.outbox import SqlOutbox
-from plugin.web import metrics
-from plugin.web.services import services
+from mentorbridge import schemas
+from mentorbridge.plugin.store.migrate import current_revision, head_revision
+from mentorbridge.plugin.store.outbox import SqlOutbox
+from mentorbridge.plugin.web import metrics
+from mentorbridge.plugin.web.services import services
 
 __all__ = ["bp", "openapi_document"]
 
@@ -54,7 +54,7 @@ def openapi() -> Response:
 def openapi_document() -> dict[str, Any]:
     """``schemas/openapi.yaml``, the description of every route, with the JSON Schema files
     it refers to bundled in as components (one self-contained document)."""
-    source = resources.files("schemas").joinpath("openapi.yaml").read_text("utf-8")
+    source = resources.files("mentorbridge.schemas").joinpath("openapi.yaml").read_text("utf-8")
     document = json.loads(json.dumps(yaml.safe_load(source)))
     bundled = document.setdefault("components", {}).setdefault("schemas", {})
 

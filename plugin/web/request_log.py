@@ -14,7 +14,7 @@ import uuid
 
 from flask import Flask, Response, g, request
 
-from plugin.web import metrics
+from mentorbridge.plugin.web import metrics
 
 __all__ = ["init_app"]
 

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from plugin import compose
-from plugin.config import Config
-from plugin.errors import ConfigError
-from plugin.reports.transcript import LrsLookup, lrs_lookup
-from plugin.reports.transcript_links import LinkSigner
-from plugin.store.db import Store
-from plugin.webhooks.processor import EventProcessor
-from plugin.webhooks.signing_secrets import SigningSecrets
-from xapi.lrs import LRSClient
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.config import Config
+from mentorbridge.plugin.errors import ConfigError
+from mentorbridge.plugin.reports.transcript import LrsLookup, lrs_lookup
+from mentorbridge.plugin.reports.transcript_links import LinkSigner
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.webhooks.processor import EventProcessor
+from mentorbridge.plugin.webhooks.signing_secrets import SigningSecrets
+from mentorbridge.xapi.lrs import LRSClient
 
 __all__ = ["Services", "build_services", "services"]
 

@@ -12,11 +12,11 @@ import hmac
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from plugin.errors import UnknownReferenceError
-from plugin.reports.transcript import Viewer, read_transcript
-from plugin.reports.transcript_links import LinkError
-from plugin.web.errors import ApiError
-from plugin.web.services import services
+from mentorbridge.plugin.errors import UnknownReferenceError
+from mentorbridge.plugin.reports.transcript import Viewer, read_transcript
+from mentorbridge.plugin.reports.transcript_links import LinkError
+from mentorbridge.plugin.web.errors import ApiError
+from mentorbridge.plugin.web.services import services
 
 __all__ = ["bp"]
 

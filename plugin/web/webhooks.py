@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from plugin.web import metrics
-from plugin.web.errors import ApiError
-from plugin.web.services import services
-from plugin.webhooks.events import parse_event
-from plugin.webhooks.signing import HEADER, SignatureError, verify
+from mentorbridge.plugin.web import metrics
+from mentorbridge.plugin.web.errors import ApiError
+from mentorbridge.plugin.web.services import services
+from mentorbridge.plugin.webhooks.events import parse_event
+from mentorbridge.plugin.webhooks.signing import HEADER, SignatureError, verify
 
 __all__ = ["bp"]
 

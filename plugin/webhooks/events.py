@@ -14,8 +14,8 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-import schemas
-from plugin.errors import ValidationError
+from mentorbridge import schemas
+from mentorbridge.plugin.errors import ValidationError
 
 __all__ = ["EVENT_TYPES", "IncomingEvent", "parse_event"]
 

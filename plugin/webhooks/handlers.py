@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from plugin.errors import ValidationError
-from plugin.recorder import Recorder
-from plugin.webhooks.events import IncomingEvent
-from xapi.statements import Event
+from mentorbridge.plugin.errors import ValidationError
+from mentorbridge.plugin.recorder import Recorder
+from mentorbridge.plugin.webhooks.events import IncomingEvent
+from mentorbridge.xapi.statements import Event
 
 __all__ = ["HANDLERS", "apply_event", "created_by"]
 

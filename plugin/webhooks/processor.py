@@ -20,12 +20,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from plugin.errors import ConflictError, RejectedError, RetriableError, UnknownReferenceError
-from plugin.recorder import Recorder
-from plugin.store.base import utc_now
-from plugin.store.webhook_models import WebhookEvent
-from plugin.webhooks.events import IncomingEvent, parse_event
-from plugin.webhooks.handlers import apply_event, created_by
+from mentorbridge.plugin.errors import (
+    ConflictError,
+    RejectedError,
+    RetriableError,
+    UnknownReferenceError,
+)
+from mentorbridge.plugin.recorder import Recorder
+from mentorbridge.plugin.store.base import utc_now
+from mentorbridge.plugin.store.webhook_models import WebhookEvent
+from mentorbridge.plugin.webhooks.events import IncomingEvent, parse_event
+from mentorbridge.plugin.webhooks.handlers import apply_event, created_by
 
 __all__ = ["Accepted", "EventProcessor", "ReleaseReport", "StoreBusyError"]
 

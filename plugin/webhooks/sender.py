@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from plugin.webhooks.signing import HEADER, signature_header
+from mentorbridge.plugin.webhooks.signing import HEADER, signature_header
 
 __all__ = ["EVENTS_PATH", "EventSender", "Sent", "encode_event"]
 

@@ -17,10 +17,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from plugin.errors import ConflictError, UnknownReferenceError
-from plugin.store.base import utc_now
-from plugin.store.db import Store
-from plugin.store.webhook_models import WebhookSecret
+from mentorbridge.plugin.errors import ConflictError, UnknownReferenceError
+from mentorbridge.plugin.store.base import utc_now
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.webhook_models import WebhookSecret
 
 __all__ = ["SecretInfo", "SigningSecrets", "fingerprint"]
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from connectors.base import (
+from mentorbridge.connectors.base import (
     BATCH_SIZE,
     CheckResult,
     Connector,
@@ -20,11 +20,11 @@ from connectors.base import (
     prefetched,
     run_sync,
 )
-from plugin.errors import FatalError, SourceUnavailableError
-from plugin.store.db import Store
-from plugin.store.hris import HrisMirror
-from plugin.store.hris_models import HrisOrganization
-from plugin.store.sync_models import SyncRun
+from mentorbridge.plugin.errors import FatalError, SourceUnavailableError
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.hris import HrisMirror
+from mentorbridge.plugin.store.hris_models import HrisOrganization
+from mentorbridge.plugin.store.sync_models import SyncRun
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from plugin.cli import cli
-from plugin.recorder import Recorder
-from plugin.store.db import Store
-from plugin.store.migrate import head_revision
-from plugin.store.outbox import SqlOutbox
+from mentorbridge.plugin.cli import cli
+from mentorbridge.plugin.recorder import Recorder
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.migrate import head_revision
+from mentorbridge.plugin.store.outbox import SqlOutbox
+from mentorbridge.xapi.localrs import LocalLRS
+from mentorbridge.xapi.statements import Event, StatementBuilder
 from tests.xapi.test_outbox import queue
-from xapi.localrs import LocalLRS
-from xapi.statements import Event, StatementBuilder
 
 
 def run(env: dict[str, str], *args: str) -> Result:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from plugin.cli import cli
-from plugin.config import REDACTED, env_name, load_config, redacted, setting_paths
-from plugin.errors import ConfigError
-from plugin.logs import SecretFilter
+from mentorbridge.plugin.cli import cli
+from mentorbridge.plugin.config import REDACTED, env_name, load_config, redacted, setting_paths
+from mentorbridge.plugin.errors import ConfigError
+from mentorbridge.plugin.logs import SecretFilter
 
 
 @pytest.fixture

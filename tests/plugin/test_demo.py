@@ -12,11 +12,11 @@ import httpx
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from plugin.cli import cli
-from plugin.store.db import Store
-from plugin.store.hris_models import HrisWorker
-from plugin.store.models import Pair, Person, Reflection
-from plugin.store.webhook_models import WebhookEvent
+from mentorbridge.plugin.cli import cli
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.hris_models import HrisWorker
+from mentorbridge.plugin.store.models import Pair, Person, Reflection
+from mentorbridge.plugin.store.webhook_models import WebhookEvent
 
 
 def test_demo_posts_a_programme_over_http_and_delivers_it_to_the_local_lrs(
@@ -113,7 +113,14 @@ def test_demo_will_not_empty_a_directory_it_did_not_make(tmp_path: Path) -> None
 
 def test_demo_keeps_serving_so_the_transcript_link_opens(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg"), "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "plugin.cli", "demo", "--dir", str(tmp_path / "demo")]
+    command = [
+        sys.executable,
+        "-m",
+        "mentorbridge.plugin.cli",
+        "demo",
+        "--dir",
+        str(tmp_path / "demo"),
+    ]
     demo = subprocess.Popen(
         [*command, "--keep-serving"], env=env, stdout=subprocess.PIPE, text=True
     )

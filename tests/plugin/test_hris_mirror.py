@@ -7,16 +7,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from connectors.base import StreamCounts
-from plugin.store.db import Store
-from plugin.store.hris import HrisMirror
-from plugin.store.hris_models import (
+from mentorbridge.connectors.base import StreamCounts
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.hris import HrisMirror
+from mentorbridge.plugin.store.hris_models import (
     HrisWorker,
     JobProfileCompetency,
     SuccessionCandidate,
     WorkerEvent,
 )
-from plugin.store.models import Person
+from mentorbridge.plugin.store.models import Person
 
 
 def worker(n: int, **changes: Any) -> dict[str, Any]:

@@ -13,17 +13,17 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from plugin.config import load_config
-from plugin.errors import ConfigError
-from plugin.jobs import FlushJob, SyncJob, build_scheduler
-from plugin.jobs.scheduler import crontab_trigger
-from plugin.store.db import Store
-from plugin.store.outbox import SqlOutbox
+from mentorbridge.plugin.config import load_config
+from mentorbridge.plugin.errors import ConfigError
+from mentorbridge.plugin.jobs import FlushJob, SyncJob, build_scheduler
+from mentorbridge.plugin.jobs.scheduler import crontab_trigger
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.outbox import SqlOutbox
+from mentorbridge.xapi.localrs import LocalLRS
+from mentorbridge.xapi.outbox import Flusher
+from mentorbridge.xapi.statements import StatementBuilder
 from tests.fakes import FakeClock, ScriptedLRS
 from tests.xapi.test_outbox import queue, states
-from xapi.localrs import LocalLRS
-from xapi.outbox import Flusher
-from xapi.statements import StatementBuilder
 
 
 def test_the_schedule_flushes_the_outbox_at_the_configured_interval(tmp_path: Path) -> None:
@@ -67,7 +67,7 @@ def test_the_worker_delivers_what_is_queued_and_stops_on_sigterm(
         "MENTORBRIDGE_OUTBOX_FLUSH_INTERVAL_SECONDS": "1",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "plugin.cli", "worker"],
+        [sys.executable, "-m", "mentorbridge.plugin.cli", "worker"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

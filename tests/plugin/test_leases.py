@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from plugin.errors import ConflictError
-from plugin.store.base import utc_now
-from plugin.store.db import Store
-from plugin.store.leases import hold_lease
-from plugin.store.sync_models import JobLease
+from mentorbridge.plugin.errors import ConflictError
+from mentorbridge.plugin.store.base import utc_now
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.leases import hold_lease
+from mentorbridge.plugin.store.sync_models import JobLease
 
 
 def test_a_held_lease_keeps_others_out_until_released(store: Store) -> None:

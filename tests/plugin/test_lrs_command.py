@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from xapi.localrs import free_port
+from mentorbridge.xapi.localrs import free_port
 
 
 def test_lrs_command_serves_statements_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -20,7 +20,7 @@ def test_lrs_command_serves_statements_and_stops_on_ctrl_c(tmp_path: Path) -> No
         [
             sys.executable,
             "-m",
-            "plugin.cli",
+            "mentorbridge.plugin.cli",
             "lrs",
             "--port",
             str(port),

@@ -9,9 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from plugin.store import Base
-from plugin.store.db import Store
-from plugin.store.migrate import current_revision, head_revision
+from mentorbridge.plugin.store import Base
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.migrate import current_revision, head_revision
 from tests.conftest import PG_URL
 
 

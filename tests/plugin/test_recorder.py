@@ -10,10 +10,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from plugin.errors import ConflictError, StatementValidationError, UnknownReferenceError
-from plugin.recorder import Recorder
-from plugin.store.db import Store
-from plugin.store.models import (
+from mentorbridge.plugin.errors import (
+    ConflictError,
+    StatementValidationError,
+    UnknownReferenceError,
+)
+from mentorbridge.plugin.recorder import Recorder
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.models import (
     Goal,
     MentoringSession,
     OutboxPayload,
@@ -21,11 +25,11 @@ from plugin.store.models import (
     Outcome,
     Reflection,
 )
-from plugin.store.outbox import SqlOutbox
+from mentorbridge.plugin.store.outbox import SqlOutbox
+from mentorbridge.xapi import vocab
+from mentorbridge.xapi.statements import Event, StatementBuilder, StatementSettings
 from tests.conftest import SETTINGS
 from tests.fakes import NOW
-from xapi import vocab
-from xapi.statements import Event, StatementBuilder, StatementSettings
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

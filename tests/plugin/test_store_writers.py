@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from plugin.store.db import Store
-from plugin.store.migrate import upgrade
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.migrate import upgrade
 
 
 def lock_is_free(path: Path) -> bool:

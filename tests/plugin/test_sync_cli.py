@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from connectors.workday.sample.tenant import generate_tenant
-from plugin.cli import cli
+from mentorbridge.connectors.workday.sample.tenant import generate_tenant
+from mentorbridge.plugin.cli import cli
 from tests.workday_server import WorkdayServer
 
 

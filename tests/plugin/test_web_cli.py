@@ -17,13 +17,13 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from plugin.cli import cli
-from plugin.recorder import Recorder
-from plugin.store.db import Store
+from mentorbridge.plugin.cli import cli
+from mentorbridge.plugin.recorder import Recorder
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.xapi.localrs import free_port
+from mentorbridge.xapi.statements import StatementBuilder
 from tests.conftest import SETTINGS
 from tests.plugin.web.conftest import EXAMPLES, LINK_SECRET, MENTEE, MENTOR
-from xapi.localrs import free_port
-from xapi.statements import StatementBuilder
 
 
 def run(env: dict[str, str], *args: str, input: str | None = None) -> Result:
@@ -73,8 +73,8 @@ def test_transcript_link_needs_a_link_secret(env: dict[str, str]) -> None:
 
 
 def test_transcript_link_prints_a_working_link(env: dict[str, str], store: Store) -> None:
-    from plugin.config import load_config
-    from plugin.web import create_app
+    from mentorbridge.plugin.config import load_config
+    from mentorbridge.plugin.web import create_app
 
     env = {**env, "MENTORBRIDGE_WEB_LINK_SECRET": LINK_SECRET}
     result = run(env, "transcript", "link", MENTEE, "--ttl", "600")
@@ -105,7 +105,7 @@ def served(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[dict[str, str]
     }
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "plugin.cli", "serve", "--workers", "2"],
+        [sys.executable, "-m", "mentorbridge.plugin.cli", "serve", "--workers", "2"],
         env={**os.environ, **env},
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -179,7 +179,7 @@ def test_events_send_refuses_a_file_that_is_not_json(env: dict[str, str]) -> Non
 
 def test_flask_finds_the_app_factory_for_development(env: dict[str, str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "plugin.web", "routes"],
+        [sys.executable, "-m", "flask", "--app", "mentorbridge.plugin.web", "routes"],
         env={**os.environ, **env},
         capture_output=True,
         text=True,

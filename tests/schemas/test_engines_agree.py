@@ -10,11 +10,11 @@ import fastjsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import schemas
+from mentorbridge import schemas
+from mentorbridge.xapi.statements import StatementBuilder
 from tests.conftest import SETTINGS
 from tests.fakes import NOW
 from tests.xapi.test_statements import every_template
-from xapi.statements import StatementBuilder
 
 VALID = [
     json.loads(s.payload)

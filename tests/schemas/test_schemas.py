@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-import schemas
-from plugin.config import load_config
-from xapi.profile import load_profile, template_names
-from xapi.vocab import DEFAULT_PROFILE_IRI, PROFILE_VERSION, ProfileVocabulary
+from mentorbridge import schemas
+from mentorbridge.plugin.config import load_config
+from mentorbridge.xapi.profile import load_profile, template_names
+from mentorbridge.xapi.vocab import DEFAULT_PROFILE_IRI, PROFILE_VERSION, ProfileVocabulary
 
 
 @pytest.mark.parametrize("name", schemas.all_schema_names())
@@ -89,4 +89,8 @@ class TestProfileDocument:
                 assert set(template.get(key, [])) <= ids
 
     def test_it_ships_as_package_data(self) -> None:
-        assert resources.files("xapi.profile").joinpath("reverse-mentoring.jsonld").is_file()
+        assert (
+            resources.files("mentorbridge.xapi.profile")
+            .joinpath("reverse-mentoring.jsonld")
+            .is_file()
+        )

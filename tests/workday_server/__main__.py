@@ -11,7 +11,7 @@ import signal
 import threading
 from types import FrameType
 
-from connectors.workday.sample.tenant import generate_tenant
+from mentorbridge.connectors.workday.sample.tenant import generate_tenant
 from tests.workday_server.server import WorkdayServer
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.workday.sample import reports
-from connectors.workday.sample.tenant import Tenant
+from mentorbridge.connectors.workday.sample import reports
+from mentorbridge.connectors.workday.sample.tenant import Tenant
 from tests.workday_server.plumbing import JSON, Reply
 
 __all__ = ["DEFAULT_REPORTS", "Reports"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from connectors.workday.sample import catalogue
-from connectors.workday.sample.reports import WORKER_TYPES
+from mentorbridge.connectors.workday.sample import catalogue
+from mentorbridge.connectors.workday.sample.reports import WORKER_TYPES
 from tests.workday_server.view import TenantView
 
 __all__ = [

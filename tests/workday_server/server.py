@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from connectors.workday.sample.tenant import Tenant
+from mentorbridge.connectors.workday.sample.tenant import Tenant
 from tests.workday_server import faults, raas, rest, soap, soap_xml
 from tests.workday_server.auth import Authority, AuthSettings, TokenError
 from tests.workday_server.plumbing import (

@@ -18,7 +18,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from connectors.workday.sample.tenant import Change
+from mentorbridge.connectors.workday.sample.tenant import Change
 from tests.workday_server import faults
 from tests.workday_server.view import TenantView
 

@@ -23,8 +23,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from defusedxml import ElementTree
 
-from connectors.workday.sample import Tenant, change_workers, generate_tenant, terminate
-from connectors.workday.sample.reports import csv_text, report_aliases, report_rows
+from mentorbridge.connectors.workday.sample import (
+    Tenant,
+    change_workers,
+    generate_tenant,
+    terminate,
+)
+from mentorbridge.connectors.workday.sample.reports import csv_text, report_aliases, report_rows
 from tests.workday_server import (
     WorkdayServer,
     maintenance_page,

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from connectors.workday.sample.tenant import Change, Tenant
+from mentorbridge.connectors.workday.sample.tenant import Change, Tenant
 
 __all__ = ["TenantView"]
 

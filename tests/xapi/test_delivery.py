@@ -16,16 +16,16 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from plugin.store.db import Store
-from plugin.store.models import OutboxPayload, OutboxStatement
-from plugin.store.outbox import SqlOutbox
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.models import OutboxPayload, OutboxStatement
+from mentorbridge.plugin.store.outbox import SqlOutbox
+from mentorbridge.xapi.localrs import LocalLRS
+from mentorbridge.xapi.lrs import LRSClient, LRSCredentials
+from mentorbridge.xapi.outbox import Flusher, FlushReport
+from mentorbridge.xapi.statements import StatementBuilder
 from tests.conftest import RALPH_ENDPOINT
 from tests.fakes import FakeClock, RecordingLRS
 from tests.xapi.test_outbox import queue, states
-from xapi.localrs import LocalLRS
-from xapi.lrs import LRSClient, LRSCredentials
-from xapi.outbox import Flusher, FlushReport
-from xapi.statements import StatementBuilder
 
 
 def lrs_ids(statements_file: Path) -> Counter[str]:
@@ -150,7 +150,7 @@ def _flusher_process(
     else:
         env["MENTORBRIDGE_LRS_PASSWORD_FILE"] = str(password_file)
     return subprocess.Popen(
-        [sys.executable, "-m", "plugin.cli", "outbox", "flush"],
+        [sys.executable, "-m", "mentorbridge.plugin.cli", "outbox", "flush"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from plugin.errors import FatalError
-from xapi.localrs import LocalLRS, LocalLRSError
-from xapi.lrs import LRSClient, LRSCredentials
+from mentorbridge.plugin.errors import FatalError
+from mentorbridge.xapi.localrs import LocalLRS, LocalLRSError
+from mentorbridge.xapi.lrs import LRSClient, LRSCredentials
 
 STATEMENT = (
     b'[{"id":"8140edef-efe3-5415-96a7-91a8d3e85623","actor":{"objectType":"Agent",'

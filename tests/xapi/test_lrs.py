@@ -11,15 +11,15 @@ from typing import Any
 import httpx
 import pytest
 
-from plugin.errors import (
+from mentorbridge.plugin.errors import (
     LRSAuthError,
     LRSEndpointError,
     LRSPayloadTooLargeError,
     LRSRejectedError,
     LRSUnavailableError,
 )
-from plugin.retry import backoff_delay, parse_retry_after
-from xapi.lrs import LRSClient, LRSCredentials
+from mentorbridge.plugin.retry import backoff_delay, parse_retry_after
+from mentorbridge.xapi.lrs import LRSClient, LRSCredentials
 
 ENDPOINT = "https://lrs.example.com/tenant-a/xapi/"
 

@@ -12,13 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import delete, select, update
 
-from plugin.errors import LRSAuthError, LRSEndpointError
-from plugin.store.db import Store
-from plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
-from plugin.store.outbox import SqlOutbox, enqueue
+from mentorbridge.plugin.errors import LRSAuthError, LRSEndpointError
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
+from mentorbridge.plugin.store.outbox import SqlOutbox, enqueue
+from mentorbridge.xapi.outbox import Flusher
+from mentorbridge.xapi.statements import Event, PairContext, StatementBuilder
 from tests.fakes import NOW, FakeClock, ScriptedLRS
-from xapi.outbox import Flusher
-from xapi.statements import Event, PairContext, StatementBuilder
 
 
 def queue(store: Store, builder: StatementBuilder, n: int, *, first: int = 0) -> list[str]:

@@ -9,13 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from ralph.models.xapi.base.statements import BaseXapiStatement
 
-import schemas
-from plugin.errors import StatementValidationError
-from tests.conftest import SETTINGS
-from tests.fakes import NOW
-from xapi import vocab
-from xapi.profile import check_template, load_profile, template_names
-from xapi.statements import (
+from mentorbridge import schemas
+from mentorbridge.plugin.errors import StatementValidationError
+from mentorbridge.xapi import vocab
+from mentorbridge.xapi.profile import check_template, load_profile, template_names
+from mentorbridge.xapi.statements import (
     BuiltStatement,
     Event,
     PairContext,
@@ -24,6 +22,8 @@ from xapi.statements import (
     format_duration,
     format_timestamp,
 )
+from tests.conftest import SETTINGS
+from tests.fakes import NOW
 
 WHEN = datetime(2026, 11, 3, 10, 2, 11, 123456, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from xapi.vocab import DEFAULT_PROFILE_IRI
+from mentorbridge.xapi.vocab import DEFAULT_PROFILE_IRI
 
 __all__ = ["check_template", "load_profile", "template_names"]
 

@@ -7,7 +7,7 @@ file source. Tests and benchmarks generate tenants of any size with :func:`gener
 
 from __future__ import annotations
 
-from connectors.workday.sample.tenant import (
+from mentorbridge.connectors.workday.sample.tenant import (
     STREAMS,
     Change,
     Tenant,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from connectors.workday.sample.reports import write_report_files
-from connectors.workday.sample.tenant import generate_tenant
+from mentorbridge.connectors.workday.sample.reports import write_report_files
+from mentorbridge.connectors.workday.sample.tenant import generate_tenant
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -14,9 +14,9 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
-from connectors.workday.sample import catalogue as cat
-from connectors.workday.sample import talent
-from connectors.workday.sample.model import Change, Record, Tenant, is_active
+from mentorbridge.connectors.workday.sample import catalogue as cat
+from mentorbridge.connectors.workday.sample import talent
+from mentorbridge.connectors.workday.sample.model import Change, Record, Tenant, is_active
 
 __all__ = ["Builder"]
 

@@ -16,8 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.workday.fields import SENSITIVE_FIELDS
-from connectors.workday.sample.tenant import STREAMS, Tenant
+from mentorbridge.connectors.workday.fields import SENSITIVE_FIELDS
+from mentorbridge.connectors.workday.sample.tenant import STREAMS, Tenant
 
 __all__ = [
     "NESTED_ALIASES",

@@ -11,7 +11,7 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from connectors.workday.sample import catalogue as cat
+from mentorbridge.connectors.workday.sample import catalogue as cat
 
 __all__ = ["assessments", "competency_library", "job_profile_requirements", "succession_plans"]
 

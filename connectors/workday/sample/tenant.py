@@ -14,9 +14,9 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime
 
-from connectors.workday.sample import catalogue as cat
-from connectors.workday.sample.model import STREAMS, Change, Record, Tenant, is_active
-from connectors.workday.sample.people import Builder
+from mentorbridge.connectors.workday.sample import catalogue as cat
+from mentorbridge.connectors.workday.sample.model import STREAMS, Change, Record, Tenant, is_active
+from mentorbridge.connectors.workday.sample.people import Builder
 
 __all__ = [
     "STREAMS",

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from plugin.store import Base
+from mentorbridge.plugin.store import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -13,12 +13,17 @@ import responses
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from connectors.http import HttpClient
-from connectors.workday.auth import BearerAuth, JWTGrant, RefreshTokenGrant, token_endpoint
-from connectors.workday.client import WorkdayClient
-from plugin.errors import SourceAuthError, SourceRequestError
-from plugin.store.credentials import StoredRefreshToken
-from plugin.store.db import Store
+from mentorbridge.connectors.http import HttpClient
+from mentorbridge.connectors.workday.auth import (
+    BearerAuth,
+    JWTGrant,
+    RefreshTokenGrant,
+    token_endpoint,
+)
+from mentorbridge.connectors.workday.client import WorkdayClient
+from mentorbridge.plugin.errors import SourceAuthError, SourceRequestError
+from mentorbridge.plugin.store.credentials import StoredRefreshToken
+from mentorbridge.plugin.store.db import Store
 
 HOST = "https://wd2-impl-services1.workday.com"
 TOKEN_URL = f"{HOST}/ccx/oauth2/acme/token"

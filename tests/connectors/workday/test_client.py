@@ -10,11 +10,11 @@ import requests
 import responses
 from responses import registries
 
-from connectors.base import Window
-from connectors.http import HttpClient
-from connectors.workday.client import WorkdayClient, read_soap
-from connectors.workday.streams import RestWorkers
-from plugin.errors import (
+from mentorbridge.connectors.base import Window
+from mentorbridge.connectors.http import HttpClient
+from mentorbridge.connectors.workday.client import WorkdayClient, read_soap
+from mentorbridge.connectors.workday.streams import RestWorkers
+from mentorbridge.plugin.errors import (
     SourceAuthError,
     SourcePermissionError,
     SourceRequestError,

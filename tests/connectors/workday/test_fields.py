@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-import schemas
-from connectors.workday.fields import RowError, normalize
-from plugin.config import load_config
+from mentorbridge import schemas
+from mentorbridge.connectors.workday.fields import RowError, normalize
+from mentorbridge.plugin.config import load_config
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.workday.fields import STREAM_FIELDS
-from connectors.workday.sample.reports import NESTED_ALIASES, REPORT_ALIASES
-from plugin.config import load_config
+from mentorbridge.connectors.workday.fields import STREAM_FIELDS
+from mentorbridge.connectors.workday.sample.reports import NESTED_ALIASES, REPORT_ALIASES
+from mentorbridge.plugin.config import load_config
 
 README = Path(__file__).resolve().parents[3] / "connectors" / "workday" / "README.md"
 

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import schemas
-from connectors.workday.sample import (
+from mentorbridge import schemas
+from mentorbridge.connectors.workday.sample import (
     STREAMS,
     Tenant,
     change_workers,
@@ -26,8 +26,8 @@ from connectors.workday.sample import (
     rehire,
     terminate,
 )
-from connectors.workday.sample.__main__ import DATA, main
-from connectors.workday.sample.reports import (
+from mentorbridge.connectors.workday.sample.__main__ import DATA, main
+from mentorbridge.connectors.workday.sample.reports import (
     NESTED_ALIASES,
     REPORT_ALIASES,
     csv_text,

@@ -20,21 +20,21 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
-from connectors.base import SyncReport
-from connectors.workday.sample.reports import REPORT_ALIASES, write_report_files
-from connectors.workday.sample.tenant import (
+from mentorbridge.connectors.base import SyncReport
+from mentorbridge.connectors.workday.sample.reports import REPORT_ALIASES, write_report_files
+from mentorbridge.connectors.workday.sample.tenant import (
     Tenant,
     change_workers,
     generate_tenant,
     rehire,
     terminate,
 )
-from plugin import compose
-from plugin.config import Config, load_config
-from plugin.errors import SourceRequestError, SourceUnavailableError
-from plugin.jobs.sync import sync_workday
-from plugin.store.db import Store
-from plugin.store.hris_models import (
+from mentorbridge.plugin import compose
+from mentorbridge.plugin.config import Config, load_config
+from mentorbridge.plugin.errors import SourceRequestError, SourceUnavailableError
+from mentorbridge.plugin.jobs.sync import sync_workday
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.hris_models import (
     Competency,
     CompetencyAssessment,
     HrisOrganization,
@@ -42,8 +42,8 @@ from plugin.store.hris_models import (
     SuccessionPlan,
     WorkerEvent,
 )
-from plugin.store.models import Person
-from plugin.store.sync_models import OAuthCredential, SyncRun
+from mentorbridge.plugin.store.models import Person
+from mentorbridge.plugin.store.sync_models import OAuthCredential, SyncRun
 from tests.workday_server import WorkdayServer, validation_fault
 
 SECRETS = {
@@ -447,7 +447,15 @@ def test_a_sync_process_killed_mid_run_is_resumed_by_the_next_one(
             "MENTORBRIDGE_WORKDAY_REPORT_OWNER": "ISU_Mentoring",
             "MENTORBRIDGE_WORKDAY_REST_PAGE_SIZE": "10",
         }
-        command = [sys.executable, "-m", "plugin.cli", "sync", "workday", "--stream", "workers"]
+        command = [
+            sys.executable,
+            "-m",
+            "mentorbridge.plugin.cli",
+            "sync",
+            "workday",
+            "--stream",
+            "workers",
+        ]
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from flask import Flask
 
-from plugin.config import Config, load_config
-from plugin.store.db import Store
-from plugin.web import create_app
-from plugin.webhooks.sender import EventSender
+from mentorbridge.plugin.config import Config, load_config
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.web import create_app
+from mentorbridge.plugin.webhooks.sender import EventSender
 from tests.fakes import NOW
 
 SECRET = "whsec_test_secret_0123456789abcdef"
@@ -55,9 +55,9 @@ def web_config(store_url: str, **overrides: Any) -> Config:
 @pytest.fixture
 def people(store: Store) -> Store:
     """The store, knowing the two workers the examples name (as an HRIS sync would)."""
-    from plugin.recorder import Recorder
+    from mentorbridge.plugin.recorder import Recorder
+    from mentorbridge.xapi.statements import StatementBuilder
     from tests.conftest import SETTINGS
-    from xapi.statements import StatementBuilder
 
     recorder = Recorder(store, StatementBuilder(SETTINGS))
     for worker in (MENTEE, MENTOR, "10005", "10413"):
@@ -82,7 +82,7 @@ def table_counts(store: Store) -> dict[str, int]:
     """Rows per table: equal before and after means nothing was written."""
     from sqlalchemy import func, select
 
-    from plugin.store import Base
+    from mentorbridge.plugin.store import Base
 
     with store.reading() as session:
         return {

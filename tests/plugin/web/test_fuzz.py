@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-import schemas
-from plugin.store.db import Store
-from plugin.store.models import OutboxStatement
-from plugin.webhooks.events import EVENT_TYPES
-from plugin.webhooks.sender import EventSender, encode_event
-from plugin.webhooks.signing import signature_header
+from mentorbridge import schemas
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.models import OutboxStatement
+from mentorbridge.plugin.webhooks.events import EVENT_TYPES
+from mentorbridge.plugin.webhooks.sender import EventSender, encode_event
+from mentorbridge.plugin.webhooks.signing import signature_header
 from tests.plugin.web.conftest import CLOCK, SECRET, example, table_counts
 from tests.strategies import from_schema
 

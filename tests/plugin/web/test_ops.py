@@ -12,13 +12,13 @@ from openapi_spec_validator import validate
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
-from plugin.store.db import Store
-from plugin.store.migrate import upgrade
-from plugin.store.models import OutboxStatement
-from plugin.web import create_app
-from plugin.web.ops import openapi_document
-from plugin.webhooks.events import EVENT_TYPES
-from plugin.webhooks.sender import EventSender
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.migrate import upgrade
+from mentorbridge.plugin.store.models import OutboxStatement
+from mentorbridge.plugin.web import create_app
+from mentorbridge.plugin.web.ops import openapi_document
+from mentorbridge.plugin.webhooks.events import EVENT_TYPES
+from mentorbridge.plugin.webhooks.sender import EventSender
 from tests.plugin.web.conftest import CLOCK, example, web_config
 
 
@@ -125,7 +125,9 @@ def test_openapi_document_is_valid_openapi_3_1() -> None:
 def test_openapi_source_file_is_valid_too() -> None:
     from importlib import resources
 
-    source = yaml.safe_load(resources.files("schemas").joinpath("openapi.yaml").read_text())
+    source = yaml.safe_load(
+        resources.files("mentorbridge.schemas").joinpath("openapi.yaml").read_text()
+    )
     assert source["openapi"] == "3.1.0"
 
 

@@ -11,11 +11,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from plugin.reports.transcript_links import LinkSigner
-from plugin.store.db import Store
-from plugin.store.outbox import SqlOutbox
-from plugin.web import create_app
-from plugin.webhooks.sender import EventSender
+from mentorbridge.plugin.reports.transcript_links import LinkSigner
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.outbox import SqlOutbox
+from mentorbridge.plugin.web import create_app
+from mentorbridge.plugin.webhooks.sender import EventSender
+from mentorbridge.xapi.lrs import LRSClient
+from mentorbridge.xapi.outbox import Flusher
 from tests.conftest import RALPH_ENDPOINT
 from tests.plugin.web.conftest import (
     ADMIN_TOKEN,
@@ -27,8 +29,6 @@ from tests.plugin.web.conftest import (
     example,
     web_config,
 )
-from xapi.lrs import LRSClient
-from xapi.outbox import Flusher
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 JSON = {"Accept": "application/json"}

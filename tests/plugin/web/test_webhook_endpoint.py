@@ -9,12 +9,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from plugin.store.db import Store
-from plugin.store.models import MentoringSession, OutboxStatement, Pair, Reflection
-from plugin.store.webhook_models import WebhookEvent
-from plugin.webhooks.sender import EventSender, encode_event
-from plugin.webhooks.signing import signature_header
-from plugin.webhooks.signing_secrets import SigningSecrets
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.models import MentoringSession, OutboxStatement, Pair, Reflection
+from mentorbridge.plugin.store.webhook_models import WebhookEvent
+from mentorbridge.plugin.webhooks.sender import EventSender, encode_event
+from mentorbridge.plugin.webhooks.signing import signature_header
+from mentorbridge.plugin.webhooks.signing_secrets import SigningSecrets
 from tests.plugin.web.conftest import CLOCK, MENTEE, MENTOR, SECRET, example, table_counts
 
 ALL_TYPES = [
@@ -361,7 +361,7 @@ def test_webhook_failure_between_domain_write_and_outbox_leaves_nothing(
     def broken_enqueue(*_args, **_kwargs):
         raise OSError("disk full while queueing the statement")
 
-    monkeypatch.setattr("plugin.recorder.enqueue", broken_enqueue)
+    monkeypatch.setattr("mentorbridge.plugin.recorder.enqueue", broken_enqueue)
     sent = sender.send(example("session.completed"))
     assert sent.status == 500
     assert sent.body["error"] == "internal_error"
@@ -383,7 +383,7 @@ def test_webhook_outbox_failure_after_the_event_row_leaves_no_event_row(
     def broken(*_args, **_kwargs):
         raise RuntimeError("statement builder crashed")
 
-    monkeypatch.setattr("plugin.recorder.Recorder._pair_context", broken)
+    monkeypatch.setattr("mentorbridge.plugin.recorder.Recorder._pair_context", broken)
     assert sender.send(example("session.completed")).status == 500
     with store.reading() as session:
         types = list(session.scalars(select(WebhookEvent.type)))

@@ -8,17 +8,17 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from plugin.errors import ConflictError, UnknownReferenceError
-from plugin.recorder import Recorder
-from plugin.store.db import Store
-from plugin.store.models import OutboxStatement, Pair, Reflection
-from plugin.store.webhook_models import WebhookEvent
-from plugin.webhooks.events import parse_event
-from plugin.webhooks.processor import EventProcessor
-from plugin.webhooks.sender import encode_event
+from mentorbridge.plugin.errors import ConflictError, UnknownReferenceError
+from mentorbridge.plugin.recorder import Recorder
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.models import OutboxStatement, Pair, Reflection
+from mentorbridge.plugin.store.webhook_models import WebhookEvent
+from mentorbridge.plugin.webhooks.events import parse_event
+from mentorbridge.plugin.webhooks.processor import EventProcessor
+from mentorbridge.plugin.webhooks.sender import encode_event
+from mentorbridge.xapi.statements import StatementBuilder
 from tests.conftest import SETTINGS
 from tests.plugin.web.conftest import MENTEE, MENTOR, example, table_counts
-from xapi.statements import StatementBuilder
 
 NEWCOMER = "20001"  # a junior mentor hired after the last HRIS sync
 
@@ -145,9 +145,9 @@ def test_processor_conflicting_content_under_one_id_is_refused(known: Store) -> 
 
 
 def test_processor_held_events_go_through_after_the_hris_sync(store: Store, store_url: str) -> None:
-    from plugin import compose
-    from plugin.config import load_config
-    from plugin.jobs.sync import sync_workday
+    from mentorbridge.plugin import compose
+    from mentorbridge.plugin.config import load_config
+    from mentorbridge.plugin.jobs.sync import sync_workday
 
     config = load_config(
         None,

@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from plugin.webhooks.signing import SignatureError, sign, signature_header, verify
+from mentorbridge.plugin.webhooks.signing import SignatureError, sign, signature_header, verify
 
 BODY = b'{"id":"evt-1","type":"goal.achieved"}'
 OLD, NEW = "whsec_old_secret_0123456789", "whsec_new_secret_0123456789"
