@@ -10,11 +10,14 @@
     │   ├── LRSEndpointError     404/405/…: the endpoint is not an xAPI statements resource
     │   ├── SourceAuthError      an HRIS/LMS refused our credentials (after one token renewal)
     │   ├── SourcePermissionError  the credentials work but lack a permission (domain, scope)
-    │   └── SourceRequestError   the request is wrong: tenant, report, version, a validation fault
+    │   ├── SourceRequestError   the request is wrong: tenant, report, version, a validation fault
+    │   └── ListenError          `serve` cannot listen on its address (in use, not ours, privileged)
     ├── RetriableError           the same work may succeed later
     │   ├── LRSUnavailableError  429, 5xx, timeouts, connection errors (``retry_after``)
     │   ├── LRSPayloadTooLargeError  413: send the same statements in smaller batches
-    │   └── SourceUnavailableError  HRIS/LMS throttling, 5xx, maintenance, malformed pages
+    │   ├── SourceUnavailableError  HRIS/LMS throttling, 5xx, maintenance, malformed pages
+    │   │   └── SourceUnreachableError  no connection at all: host name, refused, TLS (``url``)
+    │   └── ServiceUnreachableError  a CLI client cannot reach the webhook service (``url``)
     └── RejectedError            this one input is bad; set it aside and carry on
         ├── ValidationError      names the field, the value and what is expected
         │   └── StatementValidationError
@@ -34,6 +37,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "FatalError",
+    "ListenError",
     "LRSAuthError",
     "LRSEndpointError",
     "LRSError",
@@ -43,11 +47,13 @@ __all__ = [
     "MentorbridgeError",
     "RejectedError",
     "RetriableError",
+    "ServiceUnreachableError",
     "SourceAuthError",
     "SourceError",
     "SourcePermissionError",
     "SourceRequestError",
     "SourceUnavailableError",
+    "SourceUnreachableError",
     "StatementValidationError",
     "StoreNotMigratedError",
     "UnknownReferenceError",
@@ -118,6 +124,11 @@ class SourceRequestError(SourceError, FatalError):
     """The source says the request itself is wrong (unknown tenant or report, a bad parameter)."""
 
 
+class ListenError(FatalError):
+    """The web service cannot listen where it is told to (address in use, not this machine's,
+    a privileged port)."""
+
+
 # -- retry ----------------------------------------------------------------------------------
 
 
@@ -155,6 +166,31 @@ class SourceUnavailableError(SourceError, RetriableError):
     ) -> None:
         super().__init__(message, response=response)
         self.retry_after = retry_after
+
+
+class SourceUnreachableError(SourceUnavailableError):
+    """No connection to the source at all: the host name is unknown, the connection is refused
+    or times out, TLS fails. A sync retries it; a check reports it at once.
+
+    Attributes:
+        url: the URL that could not be reached (without its query).
+    """
+
+    def __init__(self, message: str, *, url: str, response: Any = None) -> None:
+        super().__init__(message, response=response)
+        self.url = url
+
+
+class ServiceUnreachableError(RetriableError):
+    """A command line client (``events send``) cannot reach the webhook service.
+
+    Attributes:
+        url: the URL it tried.
+    """
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        self.url = url
 
 
 # -- skip -----------------------------------------------------------------------------------

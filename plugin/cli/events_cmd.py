@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.errors import ServiceUnreachableError
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
 from mentorbridge.plugin.webhooks.sender import EventSender
 from mentorbridge.plugin.webhooks.signing_secrets import SigningSecrets
@@ -44,8 +45,17 @@ def send(
         name = getattr(file, "name", "-")
         raise click.BadParameter(f"{name} is not JSON: {err}", param_hint="FILE") from None
     secret = _secret(app, secret_file)
-    with EventSender(url or compose.service_url(app.config), [secret]) as sender:
-        sent = sender.send(body)
+    base = url or compose.service_url(app.config)
+    try:
+        with EventSender(base, [secret]) as sender:
+            sent = sender.send(body)
+    except ServiceUnreachableError as err:
+        raise ServiceUnreachableError(
+            f"{err}; is `mentorbridge serve` running there? The address came from "
+            f"{'--url' if url else _url_source(app)}: give --url, or set web.public_url "
+            "(or web.host and web.port) to where the service listens",
+            url=err.url,
+        ) from err
     click.echo(f"{sent.status} {json.dumps(sent.body, indent=2, ensure_ascii=False)}")
     if not sent.accepted:
         raise SystemExit(1)
@@ -79,6 +89,10 @@ def release(app: AppContext) -> None:
     )
     for event_id in report.rejected:
         click.echo(f"rejected: {event_id} (see its result in the store)", err=True)
+
+
+def _url_source(app: AppContext) -> str:
+    return "web.public_url" if app.config["web"]["public_url"] else "web.host and web.port"
 
 
 def _secret(app: AppContext, secret_file: Path | None) -> str:

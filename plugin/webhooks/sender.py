@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from mentorbridge.plugin.errors import ServiceUnreachableError
 from mentorbridge.plugin.webhooks.signing import HEADER, signature_header
 
 __all__ = ["EVENTS_PATH", "EventSender", "Sent", "encode_event"]
@@ -72,7 +73,13 @@ class EventSender:
         headers = {"Content-Type": content_type}
         if signature is not None:
             headers[HEADER] = signature
-        response = self._client.post(self.url, content=body, headers=headers)
+        try:
+            response = self._client.post(self.url, content=body, headers=headers)
+        except httpx.TransportError as err:
+            raise ServiceUnreachableError(
+                f"cannot reach the Mentorbridge service at {self.url} ({_reason(err)})",
+                url=self.url,
+            ) from err
         try:
             answer = response.json()
         except ValueError:
@@ -87,3 +94,20 @@ class EventSender:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _reason(err: httpx.TransportError) -> str:
+    """A few words on why a connection failed, without httpx's internals."""
+    if isinstance(err, httpx.TimeoutException):
+        return "no answer in time"
+    text = str(err)
+    for marker, reason in (
+        ("refused", "connection refused: nothing listens there"),
+        ("Name or service not known", "host name not found"),
+        ("nodename nor servname", "host name not found"),
+        ("Temporary failure in name resolution", "host name not found"),
+        ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
+    ):
+        if marker in text:
+            return reason
+    return text.split("] ", 1)[-1] or type(err).__name__
