@@ -4,7 +4,8 @@
 turns it into a result or raises the error that says what to do next. Throttling, 5xx,
 maintenance pages, malformed answers, timeouts and dropped connections
 (:class:`~plugin.errors.SourceUnavailableError`) are retried with capped exponential backoff
-and jitter, honouring ``Retry-After`` when a source sends it; a 401
+and jitter, honouring ``Retry-After`` when a source sends it (a check turns the retries of
+failed connections off: it must answer in seconds); a 401
 (:class:`~plugin.errors.SourceAuthError`) renews the credentials once; anything else is final.
 Only reads and token requests go through here: retrying them is safe.
 """
@@ -18,7 +19,11 @@ from typing import Any, TypeVar
 
 import requests
 
-from mentorbridge.plugin.errors import SourceAuthError, SourceUnavailableError
+from mentorbridge.plugin.errors import (
+    SourceAuthError,
+    SourceUnavailableError,
+    SourceUnreachableError,
+)
 from mentorbridge.plugin.retry import backoff_delay
 
 __all__ = ["HttpClient"]
@@ -65,6 +70,8 @@ class HttpClient:
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", USER_AGENT)
         self.retries = 0  # retried requests so far, for reports and benchmarks
+        #: Retry when no connection could be made at all (a sync, yes; a check, no).
+        self.retry_connection_failures = True
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -90,6 +97,8 @@ class HttpClient:
 
         Raises:
             SourceUnavailableError: still failing after ``max_retries`` retries.
+            SourceUnreachableError: no connection could be made (after the retries, or at
+                once when ``retry_connection_failures`` is off); names the URL.
             SourceAuthError, SourcePermissionError, SourceRequestError: from ``read``.
         """
         failures = 0
@@ -109,10 +118,17 @@ class HttpClient:
             except (SourceUnavailableError, *_TRANSPORT_FAILURES) as err:
                 failures += 1
                 reason = _reason(err)
+                unreachable = isinstance(err, requests.ConnectionError)
+                if unreachable and not self.retry_connection_failures:
+                    raise SourceUnreachableError(
+                        f"{what}: cannot connect to {url} ({reason})", url=url
+                    ) from err
                 if failures > self.max_retries:
+                    message = f"{what} still failing after {failures} attempts: {reason}"
+                    if unreachable:
+                        raise SourceUnreachableError(f"{message} ({url})", url=url) from err
                     raise SourceUnavailableError(
-                        f"{what} still failing after {failures} attempts: {reason}",
-                        response=getattr(err, "response", None),
+                        message, response=getattr(err, "response", None)
                     ) from err
                 retry_after = getattr(err, "retry_after", None)
                 delay = backoff_delay(
@@ -131,8 +147,22 @@ class HttpClient:
 
 
 def _reason(err: Exception) -> str:
+    if isinstance(err, requests.ConnectTimeout):
+        return "the connection timed out"
     if isinstance(err, requests.Timeout):
         return "timed out"
+    if isinstance(err, requests.exceptions.SSLError):
+        return "TLS failed: check the host name and its certificate"
     if isinstance(err, requests.ConnectionError):
+        text = str(err)
+        for marker, reason in (
+            ("refused", "connection refused"),
+            ("Name or service not known", "host name not found"),
+            ("nodename nor servname", "host name not found"),
+            ("Temporary failure in name resolution", "host name not found"),
+            ("getaddrinfo failed", "host name not found"),
+        ):
+            if marker in text:
+                return reason
         return "connection failed or was reset"
     return str(err)

@@ -39,7 +39,7 @@ from mentorbridge.connectors.workday.streams import (
     RestOrganizations,
     RestWorkers,
 )
-from mentorbridge.plugin.errors import ConfigError, MentorbridgeError
+from mentorbridge.plugin.errors import ConfigError, MentorbridgeError, SourceUnreachableError
 
 __all__ = ["STREAM_ORDER", "WorkdayConnector", "sample_directory"]
 
@@ -294,24 +294,54 @@ class WorkdayConnector(Connector):
     # -- checks -----------------------------------------------------------------------------
 
     def check(self) -> list[CheckResult]:
+        """Try each source once and say what fails. A diagnostic answers in seconds: a
+        connection that cannot be made is not retried (a sync retries it), and a host that
+        cannot be reached is reported once, not once per report."""
+        self.http.retry_connection_failures = False
+        try:
+            return self._check()
+        finally:
+            self.http.retry_connection_failures = True
+
+    def _check(self) -> list[CheckResult]:
         results: list[CheckResult] = []
         try:
             streams = self.streams()
         except MentorbridgeError as err:
             return [CheckResult("configuration", False, str(err))]
+        remote = [s.name for s in streams if not _from_files(s)]
         access = self._access
         if access is not None and access.bearer is not None:
             try:
                 access.bearer.token()
                 results.append(CheckResult("OAuth token", True, "an access token was issued"))
+            except SourceUnreachableError as err:
+                return [self._unreachable(err, not_tried=remote)]
             except MentorbridgeError as err:
                 results.append(CheckResult("OAuth token", False, str(err)))
                 return results
         for stream in streams:
-            results.append(self._check_stream(stream))
+            try:
+                results.append(self._check_stream(stream))
+            except SourceUnreachableError as err:
+                # Every other request goes to the same host: one answer says it all.
+                after = remote[remote.index(stream.name) + 1 :]
+                results.append(self._unreachable(err, not_tried=after))
+                results.extend(self._check_stream(s) for s in streams if _from_files(s))
+                break
         return results
 
+    def _unreachable(self, err: SourceUnreachableError, *, not_tried: Sequence[str]) -> CheckResult:
+        skipped = f"; not tried on this host: {', '.join(not_tried)}" if not_tried else ""
+        return CheckResult(
+            "Workday host",
+            False,
+            f"{err} — check workday.host (MENTORBRIDGE_WORKDAY_HOST): the tenant's services "
+            f"host, such as https://wd2-impl-services1.workday.com{skipped}",
+        )
+
     def _check_stream(self, stream: Stream) -> CheckResult:
+        """One source's check; a host that cannot be reached is raised for :meth:`check`."""
         source = _describe(stream)
         try:
             rows = 0
@@ -320,12 +350,21 @@ class WorkdayConnector(Connector):
                 rows += 1
                 if isinstance(item, dict):
                     present |= {k for k, v in item.items() if v not in (None, [], "")}
+        except SourceUnreachableError:
+            raise
         except MentorbridgeError as err:
             return CheckResult(source, False, str(err))
         warnings = ()
         if rows and isinstance(stream, ReportStream):
             warnings = _absent_fields(stream, present, sample=rows)
-        return CheckResult(source, True, f"{rows} record(s) read", warnings)
+        if rows >= CHECK_SAMPLE:
+            detail = (
+                f"first {rows} rows read (a sample; `mentorbridge sync workday --dry-run` "
+                "reads and counts them all)"
+            )
+        else:
+            detail = f"{rows} record(s) read (all there are)"
+        return CheckResult(source, True, detail, warnings)
 
 
 def _first(stream: Stream, limit: int) -> Iterator[dict[str, Any] | Skipped]:
@@ -339,6 +378,10 @@ def _first(stream: Stream, limit: int) -> Iterator[dict[str, Any] | Skipped]:
         records.close()
 
 
+def _from_files(stream: Stream) -> bool:
+    return isinstance(stream, ReportStream) and isinstance(stream.source, FileRows)
+
+
 def _describe(stream: Stream) -> str:
     kind = type(stream).__name__
     if isinstance(stream, ReportStream):
@@ -346,7 +389,7 @@ def _describe(stream: Stream) -> str:
         where = (
             f"file {source.path(stream.name)}"
             if isinstance(source, FileRows)
-            else f"report {source.reports[stream.name]}"
+            else f"report {source.reports[stream.name]}, workday.reports.{stream.name}"
         )
         return f"{stream.name} ({where})"
     return f"{stream.name} ({kind})"
