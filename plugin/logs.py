@@ -10,9 +10,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TextIO
 
-from mentorbridge.plugin.config import REDACTED
+from mentorbridge.plugin.config import REDACTED, Config
 
-__all__ = ["JsonFormatter", "SecretFilter", "configure_logging"]
+__all__ = [
+    "JsonFormatter",
+    "SchedulerChatterFilter",
+    "SecretFilter",
+    "configure_from",
+    "configure_logging",
+]
 
 
 class SecretFilter(logging.Filter):
@@ -67,6 +73,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class SchedulerChatterFilter(logging.Filter):
+    """APScheduler's per-run lines ("Running job …", "Job … executed successfully") become
+    DEBUG: a flush every few seconds would otherwise fill the log with nothing happening.
+    Its warnings (a missed run) and errors (a job that raised) keep their level."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("apscheduler.executors") and record.levelno == logging.INFO:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return self.level <= logging.DEBUG
+        return True
+
+
 class _StderrHandler(logging.StreamHandler):
     """Writes to ``sys.stderr`` as it is at each record (tests and tools redirect it); ours,
     so configuring twice replaces it instead of doubling every line."""
@@ -82,7 +104,8 @@ class _StderrHandler(logging.StreamHandler):
 
 def configure_logging(level: str, secrets: Iterable[str] = (), *, json_lines: bool = False) -> None:
     """Log to stderr at ``level``, with ``secrets`` masked in every record; ``json_lines`` for
-    one JSON object per line (the web service)."""
+    one JSON object per line (``logging.format``; the services by default). With JSON lines,
+    Python's warnings are logged too, so nothing else reaches stderr as plain text."""
     handler = _StderrHandler()
     handler.setFormatter(
         JsonFormatter()
@@ -90,10 +113,21 @@ def configure_logging(level: str, secrets: Iterable[str] = (), *, json_lines: bo
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     handler.addFilter(SecretFilter(secrets))
+    handler.addFilter(SchedulerChatterFilter(logging.getLevelName(level)))
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(json_lines)
     for noisy in ("httpx", "httpcore", "alembic", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def configure_from(config: Config, *, service: bool = False) -> None:
+    """Logging as ``config`` says: ``logging.level``, and ``logging.format`` (``auto`` means
+    JSON lines for a ``service`` process, ``serve`` and ``worker``, plain lines otherwise)."""
+    settings = config["logging"]
+    form = settings.get("format", "auto")
+    json_lines = form == "json" or (form == "auto" and service)
+    configure_logging(settings["level"], config.secrets(), json_lines=json_lines)

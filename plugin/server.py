@@ -8,6 +8,7 @@ never imports :mod:`plugin.web` itself, only the workers do.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from mentorbridge.plugin.config import Config, load_config
-from mentorbridge.plugin.logs import configure_logging
+from mentorbridge.plugin.logs import configure_from
 
 __all__ = ["serve"]
 
@@ -37,10 +39,29 @@ class _Service(BaseApplication):
 
     def load(self) -> Any:
         config = load_config(self.config_path)
-        configure_logging(config["logging"]["level"], config.secrets(), json_lines=True)
+        configure_from(config, service=True)
         from mentorbridge.plugin.web import create_app
 
         return create_app(config)
+
+
+class _GunicornLogs(Logger):
+    """gunicorn's own lines (arbiter and workers) go through our handler and formatter
+    instead of gunicorn's plain-text handlers, so ``logging.format = "json"`` covers them.
+
+    gunicorn's access log stays off: it would print each path with its query (worker ids, a
+    signed link's signature); the app's own line per request names the route instead.
+    """
+
+    def setup(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self._access_log_enabled = False
+        self.loglevel = self.LOG_LEVELS.get(cfg.loglevel.lower(), logging.INFO)
+        self.error_log.setLevel(self.loglevel)
+        for log in (self.error_log, self.access_log):
+            for handler in list(log.handlers):
+                log.removeHandler(handler)
+            log.propagate = True
 
 
 def _worker_exited(_arbiter: Any, worker: Any) -> None:
@@ -60,6 +81,7 @@ def serve(
 ) -> None:
     """Serve until stopped (SIGINT or SIGTERM). With ``with_worker``, also run
     ``mentorbridge worker`` beside it (a single-machine install) and stop it on the way out."""
+    configure_from(config, service=True)  # the arbiter's lines, before it forks
     metrics_dir = tempfile.mkdtemp(prefix="mentorbridge-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     background = None
@@ -80,6 +102,7 @@ def serve(
         # Our own JSON line per request names the route, not the path (no worker ids).
         "accesslog": None,
         "errorlog": "-",
+        "logger_class": _GunicornLogs,
         "loglevel": config["logging"]["level"].lower(),
         "proc_name": "mentorbridge",
         "child_exit": _worker_exited,

@@ -15,7 +15,7 @@ import click
 
 from mentorbridge.plugin.config import Config, default_config_path, load_config
 from mentorbridge.plugin.errors import ConfigError, MentorbridgeError
-from mentorbridge.plugin.logs import configure_logging
+from mentorbridge.plugin.logs import configure_from
 
 __all__ = ["AppContext", "cli", "main", "pass_app"]
 
@@ -31,7 +31,7 @@ class AppContext:
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path)
-            configure_logging(self._config["logging"]["level"], self._config.secrets())
+            configure_from(self._config)
         return self._config
 
 

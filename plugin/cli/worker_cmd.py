@@ -9,6 +9,7 @@ import click
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.jobs import FlushJob, SyncJob, build_scheduler
+from mentorbridge.plugin.logs import configure_from
 
 
 @click.command("worker")
@@ -16,6 +17,7 @@ from mentorbridge.plugin.jobs import FlushJob, SyncJob, build_scheduler
 def command(app: AppContext) -> None:
     """Run the background jobs (outbox flush every outbox.flush_interval_seconds) until stopped."""
     config = app.config
+    configure_from(config, service=True)
     with compose.lrs_client(config) as lrs, compose.open_store(config) as store:
         job = FlushJob(
             compose.flusher(config, store, lrs),

@@ -53,4 +53,6 @@ class FlushJob:
                 report.parked,
                 report.transient_failures,
             )
+        else:
+            log.debug("outbox flush: nothing delivered")
         return report

@@ -75,6 +75,18 @@ class SyncJob:
         except MentorbridgeError as err:
             log.error("scheduled Workday sync failed: %s", err)
             return None
-        totals = {name: counts.seen for name, counts in report.counts.items()}
-        log.info("scheduled Workday sync %s: %s", report.run_id, totals)
+        changes = {
+            name: {
+                what: getattr(counts, what)
+                for what in ("created", "updated", "terminated", "rehired", "skipped")
+                if getattr(counts, what)
+            }
+            for name, counts in report.counts.items()
+        }
+        changes = {name: counted for name, counted in changes.items() if counted}
+        if changes:
+            log.info("scheduled Workday sync %s: %s", report.run_id, changes)
+        else:  # a night without changes is not news
+            seen = sum(counts.seen for counts in report.counts.values())
+            log.debug("scheduled Workday sync %s: %d records, none changed", report.run_id, seen)
         return report

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -17,6 +22,7 @@ from mentorbridge.plugin.config import load_config
 from mentorbridge.plugin.errors import ConfigError
 from mentorbridge.plugin.jobs import FlushJob, SyncJob, build_scheduler
 from mentorbridge.plugin.jobs.scheduler import crontab_trigger
+from mentorbridge.plugin.logs import configure_logging
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.outbox import SqlOutbox
 from mentorbridge.xapi.localrs import LocalLRS
@@ -89,6 +95,70 @@ def test_the_worker_delivers_what_is_queued_and_stops_on_sigterm(
     assert set(ids) <= set(states(store))
 
 
+def test_the_worker_logs_json_lines_without_the_schedulers_per_run_chatter(
+    store_url: str, store: Store, builder: StatementBuilder, lrs_server: LocalLRS, tmp_path: Path
+) -> None:
+    queue(store, builder, 3)
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "MENTORBRIDGE_STORE_URL": store_url,
+        "MENTORBRIDGE_LRS_ENDPOINT": lrs_server.endpoint,
+        "MENTORBRIDGE_LRS_PASSWORD_FILE": str(lrs_server.password_file),
+        "MENTORBRIDGE_OUTBOX_FLUSH_INTERVAL_SECONDS": "1",
+        "MENTORBRIDGE_LOGGING_FORMAT": "json",
+        "MENTORBRIDGE_LOGGING_LEVEL": "INFO",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "mentorbridge.plugin.cli", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while set(states(store).values()) != {"delivered"}:
+            assert time.monotonic() < deadline, "the worker did not deliver in time"
+            time.sleep(0.1)
+        time.sleep(2.5)  # several more scheduled runs, with nothing left to deliver
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0, stderr.decode()
+    records = [json.loads(line) for line in stderr.decode().splitlines()]
+    assert {r["logger"] for r in records} >= {
+        "apscheduler.scheduler",
+        "mentorbridge.plugin.jobs.outbox",
+    }
+    assert any(r["message"] == "Scheduler started" for r in records)
+    assert [r["message"] for r in records if r["logger"].endswith("jobs.outbox")] == [
+        "outbox flush: 3 delivered, 0 parked, 0 transient failures"
+    ]  # the runs that found nothing to do say nothing at INFO
+    assert not [r for r in records if r["logger"].startswith("apscheduler.executors")]
+
+
+def test_the_schedulers_per_run_lines_are_debug_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    ran = threading.Event()
+    configure_logging("DEBUG", json_lines=True)
+    try:
+        scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.add_job(
+            ran.set, "interval", minutes=5, next_run_time=datetime.now(UTC), name="once"
+        )
+        scheduler.start()
+        assert ran.wait(10)
+        time.sleep(0.2)  # its closing line comes just after the job returns
+        scheduler.shutdown(wait=True)
+    finally:
+        configure_logging("WARNING")
+    records = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    per_run = [r for r in records if r["logger"].startswith("apscheduler.executors")]
+    assert len(per_run) == 2, per_run
+    assert per_run[0]["message"].startswith('Running job "once')
+    assert per_run[1]["message"].endswith("executed successfully")
+    assert [r["level"] for r in per_run] == ["DEBUG", "DEBUG"]
+
+
 def test_the_schedule_syncs_workday_on_its_cron(tmp_path: Path) -> None:
     config = load_config(
         environ={"XDG_CONFIG_HOME": str(tmp_path), "MENTORBRIDGE_WORKDAY_SCHEDULE": "30 3 * * 1-5"}
@@ -130,6 +200,24 @@ def test_the_sync_job_runs_an_incremental_sync_and_survives_failures(
         }
     )
     assert SyncJob(broken, store)() is None  # logged, and the worker goes on
+
+
+def test_the_sync_job_says_at_info_only_what_changed(
+    store_url: str, store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = load_config(environ={"XDG_CONFIG_HOME": str(tmp_path)})
+    job = SyncJob(config, store)
+    with caplog.at_level(logging.DEBUG, logger="mentorbridge.plugin.jobs.sync"):
+        job()
+        job()  # the same sample tenant again: nothing changed
+    summaries = [
+        (r.levelname, r.getMessage())
+        for r in caplog.records
+        if r.name == "mentorbridge.plugin.jobs.sync"
+    ]
+    assert len(summaries) == 2
+    assert summaries[0][0] == "INFO" and "'workers': {'created': 500}" in summaries[0][1]
+    assert summaries[1][0] == "DEBUG" and summaries[1][1].endswith("none changed")
 
 
 @pytest.mark.parametrize(

@@ -172,6 +172,56 @@ def test_events_held_and_release(served: tuple[dict[str, str], str], store: Stor
     assert run(env, "events", "held").output.strip() == "no held events"
 
 
+def test_serve_with_the_worker_writes_only_json_lines(
+    store_url: str, store: Store, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "MENTORBRIDGE_STORE_URL": store_url,
+        "MENTORBRIDGE_LRS_AUTH": "none",
+        "MENTORBRIDGE_WEB_PORT": str(port),
+        "MENTORBRIDGE_LOGGING_FORMAT": "json",
+        "MENTORBRIDGE_OUTBOX_FLUSH_INTERVAL_SECONDS": "1",
+    }
+    stderr = (tmp_path / "stderr").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mentorbridge.plugin.cli", "serve", "--with-worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, (tmp_path / "stderr").read_text()
+            assert time.monotonic() < deadline, "serve did not come up in 30 s"
+            time.sleep(0.2)
+        assert httpx.get(f"{base}/learners/{MENTEE}/transcript").status_code == 401
+        time.sleep(2.5)  # the background worker's scheduler runs its flush a few times
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        stderr.close()
+    lines = (tmp_path / "stderr").read_text().splitlines()
+    records = [json.loads(line) for line in lines]  # every line, whoever wrote it
+    loggers = {r["logger"] for r in records}
+    assert {"gunicorn.error", "mentorbridge.web.access", "apscheduler.scheduler"} <= loggers
+    messages = [r["message"] for r in records]
+    assert f"Listening at: http://127.0.0.1:{port} ({process.pid})" in messages
+    assert "Scheduler started" in messages
+    assert "GET /learners/<worker_id>/transcript 401" in messages
+    assert not any("Running job" in m or "executed successfully" in m for m in messages)
+    assert MENTEE not in "\n".join(lines)
+
+
 def test_events_send_refuses_a_file_that_is_not_json(env: dict[str, str]) -> None:
     result = run(env, "events", "send", "-", input="not json")
     assert result.exit_code == 2 and "is not JSON" in result.output
