@@ -76,8 +76,9 @@ def raise_for_lrs_status(response: httpx.Response) -> None:
         raise LRSRejectedError(detail, response=response)
     if status in (401, 403):
         raise LRSAuthError(
-            f"{detail} — check lrs.username and the LRS password or token, and that the "
-            "credentials may write statements",
+            f"{detail} — check lrs.username and the password (MENTORBRIDGE_LRS_PASSWORD or "
+            "lrs.password_file), or the token (MENTORBRIDGE_LRS_TOKEN) with lrs.auth = "
+            '"bearer", and that the credentials may write statements',
             response=response,
         )
     if status == 413:

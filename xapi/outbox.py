@@ -95,6 +95,11 @@ class OutboxStore(Protocol):
         """When the next pending row may be claimed (``now`` or later); ``None`` if none pend."""
         ...
 
+    def note_failure(self, error: str) -> None:
+        """The flush stopped on an answer retrying cannot fix (refused credentials, a wrong
+        endpoint): keep it for operators until a statement is delivered again."""
+        ...
+
 
 class Clock(Protocol):
     """Time, so tests can run the flusher without waiting."""
@@ -251,6 +256,7 @@ class Flusher:
             except FatalError as err:
                 left = [r.row_id for c in (chunk, *chunks) for r in c]
                 self.store.release(left, owner=self.owner)
+                self.store.note_failure(str(err))
                 report.stopped_by, report.last_error = type(err).__name__, str(err)
                 raise
             else:

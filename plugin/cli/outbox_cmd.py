@@ -36,13 +36,14 @@ def status(app: AppContext) -> None:
     if state.oldest_pending:
         age = (now - state.oldest_pending).total_seconds()
         click.echo(f"  oldest:      {age:.0f}s old")
-    if state.last_error:
-        click.echo(f"  last error:  {state.last_error}")
     click.echo(f"delivered:    {state.delivered}")
     click.echo(
         f"dead letters: {state.dead}"
         + ("  (see `mentorbridge outbox dead-letters`)" if state.dead else "")
     )
+    if state.last_error:
+        # Outages, refused credentials, a wrong endpoint: kept until a delivery succeeds.
+        click.echo(f"last LRS error: {state.last_error}")
 
 
 @command.command("flush")
@@ -138,7 +139,29 @@ def retry(app: AppContext, row_ids: tuple[int, ...], retry_all: bool) -> None:
     if bool(row_ids) == retry_all:
         raise click.UsageError("give --id ID (repeatable) or --all")
     with compose.open_store(app.config) as store:
-        count = SqlOutbox(store).retry(None if retry_all else list(row_ids))
+        outbox = SqlOutbox(store)
+        problems = _not_dead_letters(outbox, row_ids)
+        count = outbox.retry(None if retry_all else list(row_ids))
     click.echo(f"{count} dead letter(s) queued again")
-    if row_ids and count < len(row_ids):
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
         raise SystemExit(1)
+
+
+def _not_dead_letters(outbox: SqlOutbox, row_ids: tuple[int, ...]) -> list[str]:
+    """Why each of ``row_ids`` that is not a dead letter cannot be retried."""
+    if not row_ids:
+        return []
+    states = outbox.states(row_ids)
+    problems = []
+    for row_id in dict.fromkeys(row_ids):
+        state = states.get(row_id)
+        if state is None:
+            problems.append(
+                f"no outbox statement has id {row_id}: "
+                "`mentorbridge outbox dead-letters` lists the ids of dead letters"
+            )
+        elif state != "dead":
+            problems.append(f"outbox statement {row_id} is {state}, not a dead letter")
+    return problems

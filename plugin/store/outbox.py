@@ -189,11 +189,21 @@ class SqlOutbox:
             last_error=error,
         )
         with self.store.transaction() as session:
-            gate = session.get(OutboxGate, 1, with_for_update=True)
-            if gate is None:  # the migration creates it; recreate it if someone removed it
-                gate = OutboxGate(id=1, failures=0)
-                session.add(gate)
+            gate = self._gate(session)
             gate.retry_at, gate.failures, gate.last_error = retry_at, gate.failures + 1, error
+
+    @staticmethod
+    def _gate(session: Session) -> OutboxGate:
+        gate = session.get(OutboxGate, 1, with_for_update=True)
+        if gate is None:  # the migration creates it; recreate it if someone removed it
+            gate = OutboxGate(id=1, failures=0)
+            session.add(gate)
+        return gate
+
+    def note_failure(self, error: str) -> None:
+        with self.store.transaction() as session:
+            gate = self._gate(session)
+            gate.failures, gate.last_error = gate.failures + 1, error
 
     def next_due(self, *, now: datetime) -> datetime | None:
         table = OutboxStatement
@@ -281,6 +291,15 @@ class SqlOutbox:
             )
             for r in rows
         ]
+
+    def states(self, row_ids: Sequence[int]) -> dict[int, str]:
+        """The state of each of these rows that exists (``pending``, ``delivered``, ``dead``)."""
+        table = OutboxStatement
+        with self.store.reading() as session:
+            rows = session.execute(
+                select(table.id, table.state).where(table.id.in_(list(row_ids)))
+            ).all()
+        return {row_id: state for row_id, state in rows}
 
     def retry(self, row_ids: Sequence[int] | None = None) -> int:
         """Put dead letters (the given ones, or all) back in the queue; returns how many."""
