@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -22,7 +24,26 @@ from mentorbridge.xapi.localrs import LocalLRS
 def command(app: AppContext, port: int, directory: Path | None) -> None:
     """Run a local LRS (Ralph) on 127.0.0.1 for trials. NOT a production LRS."""
     lrs = LocalLRS(directory or app.config.data_dir / "lrs", port=port)
-    lrs.start()
+    # Stopped by a service manager (SIGTERM), a closed terminal (SIGHUP) or Ctrl-C (SIGINT),
+    # it stops its LRS too: the child must not keep listening on its own.
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, _interrupt)
+    try:
+        lrs.start()
+        _banner(lrs)
+        status = lrs.wait()
+    except KeyboardInterrupt:
+        status = 0
+    finally:
+        lrs.stop()
+    raise SystemExit(status)
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _banner(lrs: LocalLRS) -> None:
     click.echo(
         f"Local trial LRS (Ralph, file-system backend) on {lrs.endpoint}\n"
         "This is NOT a production LRS: one JSON-lines file, no version checks, voided statements\n"
@@ -33,9 +54,3 @@ def command(app: AppContext, port: int, directory: Path | None) -> None:
         f"statements are kept in {lrs.statements_file}\n"
         "Ctrl-C stops it."
     )
-    try:
-        status = lrs.wait()
-    except KeyboardInterrupt:
-        lrs.stop()
-        status = 0
-    raise SystemExit(status)
