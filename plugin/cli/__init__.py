@@ -75,6 +75,7 @@ _COMMAND_MODULES = (
     "events_cmd",
     "lrs_cmd",
     "outbox_cmd",
+    "person_cmd",
     "serve_cmd",
     "sync_cmd",
     "transcript_cmd",

@@ -1,7 +1,17 @@
 """The store: SQLAlchemy models, the unit of work, migrations and repositories."""
 
+# Tables of other packages, so migrations and metadata see every table.
+from mentorbridge.plugin.privacy import models as privacy_models
 from mentorbridge.plugin.store import hris_models, models, sync_models, webhook_models
 from mentorbridge.plugin.store.base import Base
 from mentorbridge.plugin.store.db import Store
 
-__all__ = ["Base", "Store", "hris_models", "models", "sync_models", "webhook_models"]
+__all__ = [
+    "Base",
+    "Store",
+    "hris_models",
+    "models",
+    "privacy_models",
+    "sync_models",
+    "webhook_models",
+]

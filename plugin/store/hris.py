@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from mentorbridge.connectors.base import StreamCounts, SyncReport
 from mentorbridge.connectors.workday.fields import SENSITIVE_FIELDS
+from mentorbridge.plugin.privacy.markers import ErasedWorkers
 from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris_models import (
@@ -72,10 +73,13 @@ class HrisMirror:
         store: the store.
         sensitive_fields: the sensitive worker fields an admin enabled (others are dropped
             before anything is stored or hashed).
+
+    Erased workers are skipped unless rehired (:mod:`plugin.privacy.markers`).
     """
 
     def __init__(self, store: Store, *, sensitive_fields: Sequence[str] = ()) -> None:
         self.store = store
+        self.erased = ErasedWorkers(store)
         self.sensitive_fields = tuple(f for f in SENSITIVE_FIELDS if f in sensitive_fields)
         self._specs = {
             "workers": _Spec(HrisWorker, ("workday_id",), self._worker_columns),
@@ -163,6 +167,7 @@ class HrisMirror:
         counts: StreamCounts,
         run_id: int,
     ) -> None:
+        records = self.erased.filter(session, stream, records, counts)
         if stream == "workers":
             records = [self._visible(r) for r in records]
         batch = {_key(spec, r): r for r in records}  # a record twice in a batch: the last wins
