@@ -486,7 +486,8 @@ def _person(session: Session, worker_id: str) -> Person:
     person = session.scalar(select(Person).where(Person.worker_id == worker_id))
     if person is None:
         raise UnknownReferenceError(
-            f"worker {worker_id!r} is not known: the HRIS mirror has no such worker yet",
+            f"worker {worker_id!r} is not known: the HRIS mirror has no such worker yet; run "
+            f"`mentorbridge sync workday` so the HRIS mirror knows worker {worker_id}",
             kind="worker",
             key=worker_id,
         )

@@ -12,6 +12,7 @@ from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.errors import ServiceUnreachableError
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
+from mentorbridge.plugin.webhooks.handlers import created_by
 from mentorbridge.plugin.webhooks.sender import EventSender
 from mentorbridge.plugin.webhooks.signing_secrets import SigningSecrets
 
@@ -64,17 +65,50 @@ def send(
 @command.command("held")
 @pass_app
 def held(app: AppContext) -> None:
-    """Events waiting for the HRIS mirror to know a worker they name."""
+    """Events waiting for the HRIS mirror to know a worker they name, and what each waits for."""
     with compose.open_store(app.config) as store, store.reading() as session:
         rows = session.execute(
-            select(WebhookEvent.event_id, WebhookEvent.type, WebhookEvent.received_at)
+            select(
+                WebhookEvent.event_id,
+                WebhookEvent.type,
+                WebhookEvent.received_at,
+                WebhookEvent.result,
+                WebhookEvent.payload,
+            )
             .where(WebhookEvent.status == "held")
             .order_by(WebhookEvent.id)
         ).all()
     if not rows:
         click.echo("no held events")
-    for event_id, event_type, received in rows:
-        click.echo(f"{received:%Y-%m-%d %H:%M}  {event_type:<22} {event_id}")
+        return
+    makers = {
+        made: event_id
+        for event_id, event_type, _, _, payload in rows
+        if payload and (made := created_by(event_type, payload.get("data", {}))) is not None
+    }
+    for event_id, event_type, received, result, _ in rows:
+        click.echo(
+            f"{received:%Y-%m-%d %H:%M}  {event_type:<22} {event_id}  "
+            f"{_waits_for(result or {}, makers)}"
+        )
+    click.echo(
+        "They are processed after the HRIS sync that knows their workers "
+        "(`mentorbridge sync workday`), or by `mentorbridge events release`."
+    )
+
+
+def _waits_for(result: dict, makers: dict[tuple[str, str], str]) -> str:
+    """Why a held event waits: the worker it names that the mirror does not know, or what an
+    earlier held event would create."""
+    waiting = result.get("waiting_for") or {}
+    kind, key = waiting.get("kind"), waiting.get("key")
+    if kind == "worker":
+        return f"waits for worker {key} (not in the HRIS mirror yet)"
+    if kind and (kind, key) in makers:
+        return f"waits for {kind} {key}, which held event {makers[kind, key]} creates"
+    if kind:
+        return f"waits for {kind} {key}"
+    return f"held: {result.get('reason', 'no reason recorded')}"
 
 
 @command.command("release")

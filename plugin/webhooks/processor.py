@@ -149,7 +149,17 @@ class EventProcessor:
     def _record(self, session: Session, row: WebhookEvent, event: IncomingEvent) -> None:
         """Apply ``event`` and fill in ``row``; holds it instead when it must wait."""
         if self.unknown_people == "reject" and row.status != "held":
-            statement_ids = apply_event(self.recorder, session, event)
+            try:
+                statement_ids = apply_event(self.recorder, session, event)
+            except UnknownReferenceError as err:
+                if err.kind != "worker":
+                    raise
+                raise UnknownReferenceError(
+                    f'{err}, or set web.unknown_people = "hold" to accept events naming workers '
+                    "the mirror does not know yet and process them after that sync",
+                    kind=err.kind,
+                    key=err.key,
+                ) from err
         else:
             try:
                 # A savepoint, so holding keeps the event row but none of its effects.
@@ -200,6 +210,8 @@ def _hold(row: WebhookEvent, event: IncomingEvent, err: UnknownReferenceError) -
         "statement_ids": [],
         "reason": f"{err}; the event is held and processed after the HRIS sync that knows "
         "every worker it names",
+        # What it waits for, for `mentorbridge events held`: a worker, or what a held event makes.
+        "waiting_for": {"kind": err.kind, "key": err.key},
     }
 
 
