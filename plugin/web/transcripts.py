@@ -35,13 +35,19 @@ def transcript(worker_id: str) -> Response:
         raise ApiError(
             404, "not_found", "there is no reverse-mentoring record for this learner yet"
         ) from None
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    if best == "text/html":
-        response = Response(render_template("transcript.html", t=record))
-    else:
+    if _wants_json():
         response = jsonify(record.as_json())
+    else:
+        response = Response(render_template("transcript.html", t=record))
     response.vary.add("Accept")
     return response
+
+
+def _wants_json() -> bool:
+    """JSON only for a client that prefers it (``Accept: application/json``); no Accept header,
+    ``*/*`` and browsers get the page an LMS embeds."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
 
 
 @bp.after_request

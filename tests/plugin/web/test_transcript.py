@@ -1,9 +1,16 @@
 """``GET /learners/<worker_id>/transcript``: who may see it, what it shows, and each line's
-delivery confirmed against a real LRS (Ralph, in process)."""
+delivery confirmed against a real LRS (Ralph, in process); the page in a real headless browser."""
 
 from __future__ import annotations
 
+import shutil
+import struct
+import subprocess
+import time
+import zlib
 from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from mentorbridge.plugin.demo.delivery import serving
 from mentorbridge.plugin.reports.transcript_links import LinkSigner
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.outbox import SqlOutbox
@@ -239,6 +247,117 @@ def test_transcript_a_browser_gets_the_page(client: FlaskClient) -> None:
     assert "expired" in expired.get_data(as_text=True)
 
 
+CHROME = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+SAFARI = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    ("accept", "mimetype"),
+    [
+        (None, "text/html"),
+        ("", "text/html"),
+        ("*/*", "text/html"),
+        (CHROME, "text/html"),
+        (FIREFOX, "text/html"),
+        (SAFARI, "text/html"),
+        ("text/html", "text/html"),
+        ("application/json, text/html", "text/html"),  # no preference: the page
+        ("application/json", "application/json"),
+        ("application/json, text/plain, */*", "application/json"),
+        ("text/html;q=0.5, application/json", "application/json"),
+    ],
+    ids=[
+        "no-accept",
+        "empty",
+        "any",
+        "chrome",
+        "firefox",
+        "safari",
+        "html",
+        "tie",
+        "json",
+        "json-first",
+        "json-preferred",
+    ],
+)
+def test_transcript_answers_html_unless_json_is_preferred(
+    client: FlaskClient, accept: str | None, mimetype: str
+) -> None:
+    headers = {} if accept is None else {"Accept": accept}
+    response = client.get(link(MENTEE), headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    assert "Accept" in response.vary
+
+
+def _visible_text(page: str) -> str:
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = False
+
+        def handle_starttag(self, tag: str, _attrs: object) -> None:
+            self.skip = tag in ("style", "script", "title")
+
+        def handle_endtag(self, _tag: str) -> None:
+            self.skip = False
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(page)
+    return " ".join(" ".join(parser.parts).split())
+
+
+def _unreachable_lrs() -> LRSClient:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    return LRSClient("http://lrs.invalid/xAPI/", transport=httpx.MockTransport(down))
+
+
+@pytest.mark.parametrize("check", ["skipped", "unavailable"])
+def test_transcript_page_says_not_confirmed_when_the_lrs_did_not_confirm(
+    client: FlaskClient, people: Store, store_url: str, lrs: LRSClient, check: str
+) -> None:
+    assert Flusher(SqlOutbox(people), lrs).flush().delivered == 7  # delivered, all of them
+    unconfirmed = create_app(
+        web_config(store_url, **({"lrs.auth": "basic"} if check == "skipped" else {})),
+        store=people,
+        lrs=_unreachable_lrs() if check == "unavailable" else None,
+        now=lambda: CLOCK,
+    )
+    with unconfirmed.test_client() as other:
+        body = get(other, link(MENTEE)).json
+        page = other.get(link(MENTEE), headers={"Accept": CHROME}).get_data(as_text=True)
+    assert body["lrs_check"] == check
+    statements = [
+        body["sessions"][0]["delivery"],
+        body["goals"][0]["set"],
+        body["goals"][0]["achieved"],
+        body["competencies"][0]["delivery"],
+    ]
+    assert {d["state"] for d in statements} == {"delivered"}
+    text = _visible_text(page)
+    assert "delivered" not in text, text
+    assert text.count("not confirmed") == len(statements) + 1  # each line, and the heading note
+    assert "✓ in the LRS" not in text
+
+
+def test_transcript_page_shows_confirmed_lines_as_in_the_lrs(
+    client: FlaskClient, people: Store, lrs: LRSClient
+) -> None:
+    assert Flusher(SqlOutbox(people), lrs).flush().delivered == 7
+    page = client.get(link(MENTEE), headers={"Accept": CHROME}).get_data(as_text=True)
+    text = _visible_text(page)
+    assert text.count("✓ in the LRS") == 4
+    assert "not confirmed" not in text
+
+
 def test_transcript_cancelled_sessions_show_as_retracted(client: FlaskClient, app: Flask) -> None:
     wsgi = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://mb.test")
     with EventSender("http://mb.test", [SECRET], client=wsgi, clock=lambda: CLOCK) as sender:
@@ -249,3 +368,55 @@ def test_transcript_cancelled_sessions_show_as_retracted(client: FlaskClient, ap
     assert body["sessions"][0]["cancel_reason"] == "rescheduled"
     assert body["sessions"][0]["delivery"]["state"] == "voided"
     assert body["summary"]["hours"] == 0
+
+
+# -- in a browser ------------------------------------------------------------------------------
+
+WIDTH, HEIGHT = 1100, 1300
+
+
+def _browser(*args: str, url: str) -> str:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "the browser checks need Chromium: apt-get install -y chromium"
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", *args, url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def _png_size_and_colours(path: Path) -> tuple[int, int, int]:
+    """Width, height and how many distinct byte values the image data holds (a blank page
+    has very few)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    chunks, offset = [], 8
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        if data[offset + 4 : offset + 8] == b"IDAT":
+            chunks.append(data[offset + 8 : offset + 8 + length])
+        offset += 12 + length
+    return width, height, len(set(zlib.decompress(b"".join(chunks))))
+
+
+def test_transcript_in_a_browser_is_a_page_saying_not_confirmed(
+    client: FlaskClient, people: Store, store_url: str, lrs: LRSClient, tmp_path: Path
+) -> None:
+    assert Flusher(SqlOutbox(people), lrs).flush().delivered == 7
+    # A service whose LRS credentials are not set: nothing can be confirmed.
+    app = create_app(web_config(store_url, **{"lrs.auth": "basic"}), store=people)
+    with serving(app) as base:
+        url, _ = LinkSigner(LINK_SECRET, 3600).link(base, MENTEE, now=time.time())
+        dom = _browser("--dump-dom", url=url)
+        shot = tmp_path / "transcript.png"
+        _browser(f"--screenshot={shot}", f"--window-size={WIDTH},{HEIGHT}", url=url)
+    assert "Reverse-mentoring transcript" in dom and "Run a team retro" in dom
+    assert dom.count(">not confirmed<") == 4  # each statement's line
+    assert ">delivered<" not in dom and '"lrs_check"' not in dom  # the page, not JSON
+    width, height, colours = _png_size_and_colours(shot)
+    assert (width, height) == (WIDTH, HEIGHT)
+    assert colours > 50, "the screenshot is (nearly) blank"
