@@ -13,7 +13,7 @@ from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.errors import ServiceUnreachableError
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
 from mentorbridge.plugin.webhooks.handlers import created_by
-from mentorbridge.plugin.webhooks.sender import EventSender
+from mentorbridge.plugin.webhooks.sender import EXAMPLE_SEQUENCE, EventSender
 from mentorbridge.plugin.webhooks.signing_secrets import SigningSecrets
 
 
@@ -38,6 +38,13 @@ def send(
     """Sign the event in FILE (JSON; - for standard input) and post it, as a sender would.
 
     Prints the answer; exits 1 unless the event was accepted.
+
+    The examples in schemas/webhooks/examples/ tell one pair's story; against a store holding
+    the sample tenant (`mentorbridge sync workday`), send them in this order and each is
+    accepted:
+
+    \b
+    {order}
     """
     body = file.read()
     try:
@@ -60,6 +67,12 @@ def send(
     click.echo(f"{sent.status} {json.dumps(sent.body, indent=2, ensure_ascii=False)}")
     if not sent.accepted:
         raise SystemExit(1)
+
+
+send.help = (send.help or "").replace(
+    "{order}",
+    "\n    ".join(f"{n}. {name}.json" for n, name in enumerate(EXAMPLE_SEQUENCE, start=1)),
+)
 
 
 @command.command("held")

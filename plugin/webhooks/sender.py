@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import httpx
@@ -14,9 +15,38 @@ import httpx
 from mentorbridge.plugin.errors import ServiceUnreachableError
 from mentorbridge.plugin.webhooks.signing import HEADER, signature_header
 
-__all__ = ["EVENTS_PATH", "EventSender", "Sent", "encode_event"]
+__all__ = [
+    "EVENTS_PATH",
+    "EXAMPLE_SEQUENCE",
+    "EventSender",
+    "Sent",
+    "encode_event",
+    "example_event",
+]
 
 EVENTS_PATH = "/webhooks/v1/events"
+#: The shipped example events (``schemas/webhooks/examples/<name>.json``) in the order that
+#: tells one pair's story; sent in this order to a store holding the sample tenant, each is
+#: accepted. The pair is formed, a session booked and held, a reflection, a goal and a rating
+#: follow, the next session is booked and called off, the goal is reached, the pair ends.
+EXAMPLE_SEQUENCE = (
+    "pair.created",
+    "session.scheduled",
+    "session.completed",
+    "goal.set",
+    "reflection.submitted",
+    "outcome.rated",
+    "session.scheduled.next",
+    "session.cancelled",
+    "goal.achieved",
+    "pair.ended",
+)
+
+
+def example_event(name: str) -> bytes:
+    """The shipped example ``name`` (one of :data:`EXAMPLE_SEQUENCE`), as its file holds it."""
+    examples = resources.files("mentorbridge.schemas") / "webhooks" / "examples"
+    return (examples / f"{name}.json").read_bytes()
 
 
 def encode_event(event: dict[str, Any]) -> bytes:

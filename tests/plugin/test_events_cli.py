@@ -9,12 +9,17 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 
 from mentorbridge.plugin.cli import cli
 from mentorbridge.plugin.cli.serve_cmd import client_url_note
 from mentorbridge.plugin.config import load_config
+from mentorbridge.plugin.jobs.sync import sync_workday
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.web import create_app
+from mentorbridge.plugin.webhooks.sender import EXAMPLE_SEQUENCE, EventSender, example_event
 from mentorbridge.xapi.localrs import free_port
 
 SECRET = "whsec_events_cli_test_0123456789"
@@ -126,3 +131,39 @@ def test_serve_warns_when_port_makes_the_clients_look_elsewhere() -> None:
         overrides={"web.public_url": "https://mentoring.example.com"},
     )
     assert client_url_note(public, "127.0.0.1", 9123) is None
+
+
+# -- the shipped examples: one sequence an admin can send ---------------------------------------
+
+
+def test_the_example_events_are_accepted_in_their_documented_order_against_the_sample_tenant(
+    store_url: str, store: Store
+) -> None:
+    config = load_config(
+        None,
+        environ={"XDG_CONFIG_HOME": "/nonexistent"},
+        overrides={"store.url": store_url, "lrs.auth": "none", "web.signing_secret": SECRET},
+    )
+    sync_workday(config, store)  # the HRIS mirror now holds the sample tenant
+    app = create_app(config, store=store)
+    client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://mb.test")
+    with EventSender("http://mb.test", [SECRET], client=client) as sender:
+        answers = {name: sender.send(example_event(name)) for name in EXAMPLE_SEQUENCE}
+    assert {name: sent.status for name, sent in answers.items()} == dict.fromkeys(
+        EXAMPLE_SEQUENCE, 202
+    ), {name: sent.body for name, sent in answers.items() if sent.status != 202}
+    assert all(sent.body["status"] == "processed" for sent in answers.values())
+    events = [json.loads(example_event(name)) for name in EXAMPLE_SEQUENCE]
+    times = [event["occurred_at"] for event in events]
+    assert times == sorted(times)  # the story is told in the order it happened
+    assert len({event["id"] for event in events}) == len(events)
+
+
+def test_every_shipped_example_is_in_the_sequence_and_in_the_help() -> None:
+    examples = Path(__file__).parents[2] / "schemas" / "webhooks" / "examples"
+    assert sorted(p.name.removesuffix(".json") for p in examples.glob("*.json")) == sorted(
+        EXAMPLE_SEQUENCE
+    )
+    shown = CliRunner().invoke(cli, ["events", "send", "--help"]).output
+    listed = [line.split(". ", 1)[1] for line in shown.splitlines() if line.strip()[:1].isdigit()]
+    assert listed == [f"{name}.json" for name in EXAMPLE_SEQUENCE]
