@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -34,7 +36,8 @@ def command(app: AppContext, directory: Path | None, keep_serving: bool) -> None
     # prometheus_client's multiprocess mode before anything imports it.
     from mentorbridge.plugin.demo.run import run_demo
 
-    directory = directory or app.config.data_dir / "demo"
+    config = app.config  # checked, and logging set up, before anything starts
+    directory = directory or config.data_dir / "demo"
 
     def report(result: DemoResult) -> None:
         _report(result)
@@ -46,11 +49,49 @@ def command(app: AppContext, directory: Path | None, keep_serving: bool) -> None
                 click.echo("stopped")
 
     try:
-        result = run_demo(directory, config_path=app.config_path, say=click.echo, then=report)
+        result = run_demo(
+            directory,
+            config_path=app.config_path,
+            say=click.echo,
+            progress=_Counter(),
+            then=report,
+        )
     except FileExistsError as err:
         raise click.UsageError(str(err)) from err
     if result.pending or result.dead_letters:
         raise SystemExit(1)
+
+
+class _Counter:
+    """Deliveries posted so far: a live progress bar on a terminal, one line at the end
+    when the output goes to a file or a pipe."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not sys.stdout.isatty():
+            if done == total:
+                elapsed = time.monotonic() - self.started
+                click.echo(f"posted {total} deliveries in {elapsed:.1f}s")
+            return
+        if self.bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self.bar = Progress(
+                "posting",
+                BarColumn(),
+                MofNCompleteColumn(),
+                "deliveries",
+                TimeElapsedColumn(),
+            )
+            self.task = self.bar.add_task("posting", total=total)
+            self.bar.start()
+        self.bar.update(self.task, completed=done)
+        if done == total:
+            self.bar.stop()
 
 
 def _report(result: DemoResult) -> None:

@@ -3,8 +3,9 @@ service answered each delivery."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from threading import Thread
@@ -16,7 +17,7 @@ from mentorbridge.plugin.demo.sample import SampleProgramme
 from mentorbridge.plugin.webhooks.sender import EventSender, Sent, encode_event
 from mentorbridge.plugin.webhooks.signing import signature_header
 
-__all__ = ["Handled", "post_programme", "serving"]
+__all__ = ["Handled", "Progress", "post_programme", "serving"]
 
 
 @dataclass
@@ -28,11 +29,20 @@ class Handled:
     special: list[tuple[str, Sent]] = field(default_factory=list)
 
 
+#: The app's line per request: the demo shows a counter instead of ~580 of them.
+_ACCESS_LOG = "mentorbridge.web.access"
+
+
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) from a thread; yields its base URL."""
+    """Serve ``app`` on 127.0.0.1 (a free port) from a thread; yields its base URL.
+
+    Requests are not logged one by one while it serves (warnings and errors still are)."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = Thread(target=server.serve_forever, name="demo-web", daemon=True)
+    access = logging.getLogger(_ACCESS_LOG)
+    level = access.level
+    access.setLevel(max(logging.WARNING, level))
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -40,6 +50,7 @@ def serving(app: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join()
         server.server_close()
+        access.setLevel(level)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -49,14 +60,23 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def post_programme(sender: EventSender, programme: SampleProgramme) -> Handled:
+#: Told how many deliveries are done, of how many.
+Progress = Callable[[int, int], None]
+
+
+def post_programme(
+    sender: EventSender, programme: SampleProgramme, *, progress: Progress | None = None
+) -> Handled:
     """Post every event, then the three special deliveries; any other answer than the one
-    expected stops the demo with the service's own words."""
+    expected stops the demo with the service's own words. ``progress`` hears of each."""
     handled = Handled()
-    for event in programme.events:
+    total = len(programme.events) + 3
+    tell = progress or (lambda _done, _total: None)
+    for done, event in enumerate(programme.events, 1):
         sent = _expect(sender.send(event), 202, event["id"])
         handled.by_type[event["type"]] += 1
         handled.statements += len(sent.body["statement_ids"])
+        tell(done, total)
 
     duplicate = programme.duplicate
     handled.special.append(
@@ -80,6 +100,7 @@ def post_programme(sender: EventSender, programme: SampleProgramme) -> Handled:
             _expect(sender.send(unknown), 422, unknown["id"]),
         )
     )
+    tell(total, total)
     return handled
 
 

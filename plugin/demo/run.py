@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.config import Config, load_config
-from mentorbridge.plugin.demo.delivery import Handled, post_programme, serving
+from mentorbridge.plugin.demo.delivery import Handled, Progress, post_programme, serving
 from mentorbridge.plugin.demo.participants import pick_pairs
 from mentorbridge.plugin.demo.sample import sample_programme
 from mentorbridge.plugin.jobs.sync import sync_workday
@@ -66,12 +66,14 @@ def run_demo(
     *,
     config_path: Path | None = None,
     say: Callable[[str], None] = print,
+    progress: Progress | None = None,
     then: Callable[[DemoResult], None] = lambda _result: None,
 ) -> DemoResult:
     """Run the demo in ``directory`` (emptied first if an earlier demo left it there).
 
-    ``then`` is called with the result while the service and the LRS still run (to report,
-    or to keep serving until the user stops it).
+    ``progress`` hears how many of the programme's deliveries are done. ``then`` is called
+    with the result while the service and the LRS still run (to report, or to keep serving
+    until the user stops it).
     """
     _fresh_directory(directory)
     with LocalLRS(directory / "lrs") as lrs:
@@ -103,7 +105,7 @@ def run_demo(
                     "pairs to /webhooks/v1/events …"
                 )
                 with EventSender(service, [config["web"]["signing_secret"]]) as sender:
-                    handled = post_programme(sender, programme)
+                    handled = post_programme(sender, programme, progress=progress)
                 report = compose.flusher(config, store, client).flush()
                 say(f"flushed: {report.delivered} delivered in {report.requests} request(s)")
                 by_verb = _statements_by_verb(client, _registrations(store))

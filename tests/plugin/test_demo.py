@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pty
+import re
 import signal
 import subprocess
 import sys
@@ -60,6 +62,10 @@ def test_demo_posts_a_programme_over_http_and_delivers_it_to_the_local_lrs(
     assert "/transcript?learner=" in out
     assert "sessions attended: 6, sessions given: 0" in out
     assert "6 of its 6 session lines confirmed in the LRS" in out
+    # A counter, not a log line per request: the whole run fits on a screen or two.
+    assert "posted 580 deliveries in" in out
+    assert "mentorbridge.web.access" not in out and "POST /webhooks" not in out
+    assert len(out.splitlines()) <= 50, out
 
     statements = (directory / "lrs" / "fs_lrs.jsonl").read_text()
     assert len(statements.splitlines()) == 657
@@ -142,3 +148,49 @@ def test_demo_keeps_serving_so_the_transcript_link_opens(tmp_path: Path) -> None
         demo.kill()
         demo.wait()
         demo.stdout.close()
+
+
+def _strip_terminal_codes(raw: bytes) -> str:
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw.decode("utf-8", "replace"))
+    # A line redrawn in place (carriage return) shows its last state only.
+    return "\n".join(line.split("\r")[-1] for line in text.replace("\r\n", "\n").split("\n"))
+
+
+def test_demo_on_a_terminal_shows_a_progress_bar_and_no_request_log(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "COLUMNS": "100",
+    }
+    controller, terminal = pty.openpty()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "mentorbridge.plugin.cli", "demo"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=terminal,  # logs would land on the same screen
+    )
+    os.close(terminal)
+    raw = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the demo closed the terminal: it has ended
+                break
+            if not chunk:
+                break
+            raw += chunk
+        assert demo.wait(timeout=60) == 0, raw.decode("utf-8", "replace")
+    finally:
+        os.close(controller)
+        demo.kill()
+        demo.wait()
+    screen = _strip_terminal_codes(raw)
+    assert "mentorbridge.web.access" not in screen and "POST /webhooks" not in screen, screen
+    assert re.search(r"^posting .* 580/580 deliveries", screen, re.MULTILINE), screen
+    assert "how the service answered:" in screen
+    assert "  session.completed       120 x 202 accepted" in screen
+    assert "delivered: 657   pending: 0   dead letters: 0" in screen
+    assert len(screen.strip().splitlines()) <= 50, screen
