@@ -1,4 +1,4 @@
-"""JSON Schema files shipped with Mentorbridge, and the one way to check data against them.
+r"""JSON Schema files shipped with Mentorbridge, and the one way to check data against them.
 
 Schemas are draft 2020-12 documents loaded with :mod:`importlib.resources`, so they work from
 a wheel as well as a checkout. Leaf schemas carry a ``description`` saying what is expected;
@@ -9,17 +9,24 @@ by ``fastjsonschema`` (about twenty times faster) and asks ``jsonschema`` for th
 explained list of problems only when that finds one. Schemas therefore keep to what both
 engines read the same way: no keyword beside a ``$ref`` (draft 7 would ignore it), no
 ``unevaluated*``; a test checks that the two agree.
+
+A ``pattern``'s ``$`` means the end of the string, as in ECMA-262 (which JSON Schema
+specifies) and in ``fastjsonschema``; Python's ``$`` would also match before a final newline,
+so ``"evt-1\n"`` would pass ``^[a-z0-9-]+$``. Both engines therefore read ``$`` as ``\Z``,
+and the schema files keep portable ECMA-262 patterns.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError as _SchemaError
 
 __all__ = ["all_schema_names", "check", "load", "problems", "validator"]
@@ -48,12 +55,31 @@ def load(name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
+#: An unescaped ``$``, the one ``fastjsonschema`` reads as ``\Z`` in a ``pattern``.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@cache
+def _end_anchored(pattern: str) -> re.Pattern[str]:
+    return re.compile(_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[_SchemaError]:
+    if validator.is_type(instance, "string") and not _end_anchored(pattern).search(instance):
+        yield _SchemaError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
 @cache
 def validator(name: str) -> Draft202012Validator:
     """A compiled validator for the named schema (cached: compiling is the slow part)."""
     schema = load(name)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return _Validator(schema)
 
 
 @cache

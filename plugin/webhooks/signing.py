@@ -1,8 +1,11 @@
 """Event signatures: ``Mentorbridge-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>``.
 
 The MAC covers ``t + "." + raw body``, so a captured request cannot be replayed outside the
-timestamp tolerance, and is checked on the raw bytes before anything parses them. A sender
-rotating its secret may send one ``v1`` per secret; one matching an active secret is enough.
+timestamp tolerance, and is checked on the raw bytes before anything parses them. ``t`` is
+signed and verified exactly as sent, and must be plain decimal digits without a sign, spaces
+or leading zeros: one timestamp has one spelling, so a signature cannot be reused under
+another (``t=0001790000000``). A sender rotating its secret may send one ``v1`` per secret;
+one matching an active secret is enough.
 """
 
 from __future__ import annotations
@@ -15,15 +18,19 @@ from collections.abc import Iterable
 __all__ = ["HEADER", "SignatureError", "sign", "signature_header", "verify"]
 
 HEADER = "Mentorbridge-Signature"
-_PART = re.compile(r"^\s*(t|v1)=([0-9a-fA-F]+|\d+)\s*$")
+_PART = re.compile(r"^\s*(t|v1)=(.*)$", re.DOTALL)
+#: Unix seconds as one spelling: no sign, spaces or leading zeros, and no absurd length.
+_TIMESTAMP = re.compile(r"0|[1-9][0-9]{0,14}")
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 
 class SignatureError(Exception):
     """The request is not signed by an active secret; ``str()`` says why and what to check."""
 
 
-def sign(body: bytes, secret: str, timestamp: int) -> str:
-    """The hex HMAC-SHA256 of ``timestamp.body`` under ``secret``."""
+def sign(body: bytes, secret: str, timestamp: int | str) -> str:
+    """The hex HMAC-SHA256 of ``timestamp.body`` under ``secret``; ``timestamp`` as the
+    header spells it (an ``int`` is written in plain digits)."""
     message = str(timestamp).encode("ascii") + b"." + body
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
@@ -51,8 +58,8 @@ def verify(
             f"the {HEADER} header is missing: sign t + '.' + the raw body with HMAC-SHA256 "
             f"and send {HEADER}: t=<unix seconds>,v1=<hex digest>"
         )
-    timestamp, signatures = _parse(header)
-    age = now - timestamp
+    literal, signatures = _parse(header)
+    age = now - int(literal)
     if age > tolerance:
         raise SignatureError(
             f"the signature's timestamp is {age:.0f} s old, beyond the {tolerance} s tolerance: "
@@ -63,7 +70,7 @@ def verify(
             f"the signature's timestamp is {-age:.0f} s in the future, beyond the {tolerance} s "
             "tolerance: check the sender's clock"
         )
-    expected = [sign(body, secret, timestamp) for secret in secrets]
+    expected = [sign(body, secret, literal) for secret in secrets]
     # Compare every pair, so timing says nothing about which secret or how much matched.
     matched = False
     for given in signatures:
@@ -76,8 +83,9 @@ def verify(
         )
 
 
-def _parse(header: str) -> tuple[int, list[str]]:
-    timestamp: int | None = None
+def _parse(header: str) -> tuple[str, list[str]]:
+    """The ``t`` value exactly as sent, and the ``v1`` digests (lower case)."""
+    timestamp: str | None = None
     signatures: list[str] = []
     for part in header.split(","):
         match = _PART.match(part)
@@ -87,12 +95,22 @@ def _parse(header: str) -> tuple[int, list[str]]:
             )
         name, value = match.groups()
         if name == "t":
-            if timestamp is not None or not value.isdigit():
+            if timestamp is not None:
                 raise SignatureError(
                     f"the {HEADER} header needs exactly one t=<unix seconds>, in digits"
                 )
-            timestamp = int(value)
+            if not _TIMESTAMP.fullmatch(value):
+                raise SignatureError(
+                    f"the {HEADER} header is malformed: t must be unix seconds in plain decimal "
+                    "digits, without a sign, spaces or leading zeros (t=1790000000)"
+                )
+            timestamp = value
         else:
+            value = value.strip()
+            if not _HEX.fullmatch(value):
+                raise SignatureError(
+                    f"the {HEADER} header is malformed: v1 must be a hex HMAC-SHA256 digest"
+                )
             signatures.append(value.lower())
     if timestamp is None or not signatures:
         raise SignatureError(

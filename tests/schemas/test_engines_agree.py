@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import fastjsonschema
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +44,8 @@ json_values = st.recursive(
             "en",
             "2026-01-01T00:00:00Z",
             "2026-01-01T00:00:00",
+            "2026-01-01T00:00:00Z\n",
+            "en\n",
             "8140edef-efe3-5415-96a7-91a8d3e85623",
         ]
     ),
@@ -104,9 +108,9 @@ def mutated_statements(draw: st.DrawFn) -> dict[str, Any]:
     return statement
 
 
-def fast_says_valid(instance: dict[str, Any]) -> bool:
+def fast_says_valid(instance: dict[str, Any], name: str = "xapi/statement") -> bool:
     try:
-        schemas._compiled("xapi/statement")(instance)
+        schemas._compiled(name)(instance)
     except fastjsonschema.JsonSchemaValueException:
         return False
     return True
@@ -121,3 +125,35 @@ def test_both_engines_agree_on_statements(statement: dict[str, Any]) -> None:
 def test_the_valid_statements_are_valid_to_both() -> None:
     for statement in VALID:
         assert fast_says_valid(statement) and schemas.check("xapi/statement", statement) == []
+
+
+WEBHOOK_EXAMPLES = Path(__file__).parents[2] / "schemas" / "webhooks" / "examples"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("id", "evt-1\n"),
+        ("source", "outlook-calendar\n"),
+        ("occurred_at", "2026-11-03T10:00:00Z\n"),
+    ],
+)
+def test_both_engines_refuse_a_trailing_newline_with_one_message(field: str, value: str) -> None:
+    event = json.loads((WEBHOOK_EXAMPLES / "pair.created.json").read_text("utf-8"))
+    event[field] = value
+    assert not fast_says_valid(event, "webhooks/event")
+    explained = schemas.problems("webhooks/event", event)
+    assert [path for path, _ in explained] == [f"$.{field}"]
+    assert explained[0][1].startswith(f"{json.dumps(value)} is not valid: expected")
+    # The fast path reports what the explaining validator says, not its own wording.
+    assert schemas.check("webhooks/event", event) == explained
+
+
+def test_both_engines_refuse_a_trailing_newline_in_event_data() -> None:
+    event = json.loads((WEBHOOK_EXAMPLES / "session.completed.json").read_text("utf-8"))
+    event["data"]["started_at"] += "\n"
+    assert not fast_says_valid(event["data"], "webhooks/session.completed")
+    found = schemas.check("webhooks/session.completed", event["data"], root="$.data")
+    assert found == schemas.problems("webhooks/session.completed", event["data"], root="$.data")
+    assert [path for path, _ in found] == ["$.data.started_at"]
+    assert "expected an RFC 3339 date and time" in found[0][1]

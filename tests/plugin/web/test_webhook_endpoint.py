@@ -13,7 +13,7 @@ from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.models import MentoringSession, OutboxStatement, Pair, Reflection
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
 from mentorbridge.plugin.webhooks.sender import EventSender, encode_event
-from mentorbridge.plugin.webhooks.signing import signature_header
+from mentorbridge.plugin.webhooks.signing import sign, signature_header
 from mentorbridge.plugin.webhooks.signing_secrets import SigningSecrets
 from tests.plugin.web.conftest import CLOCK, MENTEE, MENTOR, SECRET, example, table_counts
 
@@ -89,8 +89,12 @@ def post_signed(sender: EventSender, event: dict, header: str | None):
         (lambda body: signature_header(body, [SECRET], int(CLOCK) - 301), "s old"),
         (lambda body: signature_header(body, [SECRET], int(CLOCK) + 301), "in the future"),
         (lambda body: "v1=abc", "needs t="),
+        (
+            lambda body: f"t=0{int(CLOCK)},v1={sign(body, SECRET, int(CLOCK))}",
+            "plain decimal digits",
+        ),
     ],
-    ids=["missing", "tampered", "wrong-secret", "expired", "future", "malformed"],
+    ids=["missing", "tampered", "wrong-secret", "expired", "future", "malformed", "zero-padded"],
 )
 def test_webhook_refuses_a_bad_signature_with_401_and_stores_nothing(
     sender: EventSender, store: Store, make_header, reason: str

@@ -82,3 +82,25 @@ def test_signing_rotation_accepts_either_active_secret_and_either_signature() ->
 
 def test_signing_hex_digest_is_case_insensitive() -> None:
     check(f"t={NOW},v1={sign(BODY, OLD, NOW).upper()}")
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    [f"0{NOW}", f"+{NOW}", f"-{NOW}", f" {NOW}", f"{NOW} ", f"{NOW}\n", f"{NOW}.0", "1" * 5000],
+    ids=["zero-padded", "plus", "minus", "space-first", "space-last", "newline", "decimal", "long"],
+)
+def test_signing_refuses_a_timestamp_that_is_not_plain_digits(timestamp: str) -> None:
+    # Signed over the literal value, so only the spelling stands in the way.
+    header = f"t={timestamp},v1={sign(BODY, OLD, timestamp)}"
+    with pytest.raises(SignatureError, match="t must be unix seconds in plain decimal digits"):
+        check(header)
+
+
+def test_signing_covers_the_timestamp_exactly_as_sent() -> None:
+    # The same instant spelled differently is not the signed message: a signature made for
+    # t=NOW must not verify for any other spelling of it.
+    signed_over_number = sign(BODY, OLD, NOW)
+    assert sign(BODY, OLD, str(NOW)) == signed_over_number
+    assert sign(BODY, OLD, f"0{NOW}") != signed_over_number
+    with pytest.raises(SignatureError):
+        check(f"t=0{NOW},v1={signed_over_number}")
