@@ -15,6 +15,7 @@ from mentorbridge.connectors.workday.connector import WorkdayConnector
 from mentorbridge.plugin.config import Config
 from mentorbridge.plugin.errors import ConfigError
 from mentorbridge.plugin.recorder import Recorder
+from mentorbridge.plugin.store import connect
 from mentorbridge.plugin.store.credentials import StoredRefreshToken
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris import HrisMirror
@@ -39,9 +40,16 @@ __all__ = [
 ]
 
 
-def open_store(config: Config, *, migrated: bool = True) -> Store:
-    """The store; with ``migrated`` (the default) refuse one whose schema is not current."""
-    store = Store(config.store_url)
+def open_store(config: Config, *, migrated: bool = True, create: bool = False) -> Store:
+    """The store, connected once: a store that is down, missing or refusing us raises one
+    clear :class:`~plugin.errors.StoreError` (see :mod:`plugin.store.connect`).
+
+    Args:
+        migrated: refuse a store whose schema is not current (the default).
+        create: make a missing SQLite file; only commands that write by design pass it
+            (``db upgrade``, the demo). Without it a missing store is reported, not created.
+    """
+    store = connect.open_store(config.store_url, create=create)
     if migrated:
         try:
             check_current(store)

@@ -6,6 +6,8 @@
     ├── FatalError               stop and tell the operator; retrying cannot help
     │   ├── ConfigError          bad config file, env override or secret (CLI exit 2)
     │   ├── StoreNotMigratedError
+    │   │   └── StoreMissingError  no SQLite file or PostgreSQL database yet: `db upgrade`
+    │   ├── StoreAccessError     the store refuses us: login, role, host name, SQLite folder
     │   ├── LRSAuthError         401/403: wrong credentials or scope
     │   ├── LRSEndpointError     404/405/…: the endpoint is not an xAPI statements resource
     │   ├── SourceAuthError      an HRIS/LMS refused our credentials (after one token renewal)
@@ -13,6 +15,7 @@
     │   ├── SourceRequestError   the request is wrong: tenant, report, version, a validation fault
     │   └── ListenError          `serve` cannot listen on its address (in use, not ours, privileged)
     ├── RetriableError           the same work may succeed later
+    │   ├── StoreUnavailableError  PostgreSQL not listening, starting up, timing out
     │   ├── LRSUnavailableError  429, 5xx, timeouts, connection errors (``retry_after``)
     │   ├── LRSPayloadTooLargeError  413: send the same statements in smaller batches
     │   ├── SourceUnavailableError  HRIS/LMS throttling, 5xx, maintenance, malformed pages
@@ -55,7 +58,11 @@ __all__ = [
     "SourceUnavailableError",
     "SourceUnreachableError",
     "StatementValidationError",
+    "StoreAccessError",
+    "StoreError",
+    "StoreMissingError",
     "StoreNotMigratedError",
+    "StoreUnavailableError",
     "UnknownReferenceError",
     "ValidationError",
 ]
@@ -86,6 +93,27 @@ class ConfigError(FatalError):
 
 class StoreNotMigratedError(FatalError):
     """The store's schema is older (or newer) than this version of Mentorbridge expects."""
+
+
+class StoreError(MentorbridgeError):
+    """Mixin base for failures to open the store.
+
+    Attributes:
+        url: the store URL, password masked.
+    """
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class StoreMissingError(StoreError, StoreNotMigratedError):
+    """The store does not exist yet: no SQLite file, or no such PostgreSQL database."""
+
+
+class StoreAccessError(StoreError, FatalError):
+    """The store cannot be opened as configured: login refused, unknown role or host, an
+    SQLite folder that is missing or not writable."""
 
 
 class LRSError(MentorbridgeError):
@@ -134,6 +162,10 @@ class ListenError(FatalError):
 
 class RetriableError(MentorbridgeError):
     """Try the same work again later."""
+
+
+class StoreUnavailableError(StoreError, RetriableError):
+    """PostgreSQL is not listening, still starting or not answering in time."""
 
 
 class LRSUnavailableError(LRSError, RetriableError):

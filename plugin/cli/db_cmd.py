@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy.engine import make_url
 
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.compose import open_store
+from mentorbridge.plugin.errors import StoreMissingError
+from mentorbridge.plugin.store.connect import create_database, masked_url
+from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.migrate import current_revision, head_revision, upgrade
 
 
@@ -17,8 +21,13 @@ def command() -> None:
 @command.command("upgrade")
 @pass_app
 def upgrade_command(app: AppContext) -> None:
-    """Apply every pending migration (creates the store if it does not exist)."""
-    with open_store(app.config, migrated=False) as store:
+    """Create the store if it does not exist, then apply every pending migration.
+
+    SQLite: creates the file (and its folder). PostgreSQL: creates the database through the
+    maintenance database `postgres` when the role may (CREATE DATABASE); otherwise it prints
+    the `createdb` line to run as a role that may.
+    """
+    with _open_or_create(app) as store:
         before = current_revision(store)
         upgrade(store)
         after = current_revision(store)
@@ -28,12 +37,30 @@ def upgrade_command(app: AppContext) -> None:
         click.echo(f"{store.describe()}: revision {before or '(empty)'} → {after}")
 
 
+def _open_or_create(app: AppContext) -> Store:
+    config = app.config
+    try:
+        return open_store(config, migrated=False, create=True)
+    except StoreMissingError:
+        url = make_url(config.store_url)
+        if url.get_backend_name() != "postgresql":
+            raise
+    create_database(url)
+    click.echo(f"created database {url.database} ({masked_url(url)})")
+    return open_store(config, migrated=False, create=True)
+
+
 @command.command("status")
 @pass_app
 def status(app: AppContext) -> None:
     """Show the store's revision and the one this version needs; exit 1 if they differ."""
     with open_store(app.config, migrated=False) as store:
         found, needed = current_revision(store), head_revision()
-    click.echo(f"store:    {store.describe()}\nrevision: {found or '(empty)'}\nneeded:   {needed}")
+    click.echo(f"store:    {store.describe()}")
+    if found is None:
+        click.echo(f"empty store: run `mentorbridge db upgrade` (this version needs {needed})")
+        raise SystemExit(1)
+    click.echo(f"revision: {found}\nneeded:   {needed}")
     if found != needed:
+        click.echo("run `mentorbridge db upgrade`")
         raise SystemExit(1)

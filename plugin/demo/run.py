@@ -80,7 +80,7 @@ def run_demo(
         say(f"local LRS (Ralph, trials only) listening on {lrs.endpoint}")
         config = _demo_config(directory, lrs, config_path)
         with (
-            compose.open_store(config, migrated=False) as store,
+            compose.open_store(config, migrated=False, create=True) as store,
             compose.lrs_client(config) as client,
         ):
             upgrade(store)

@@ -17,12 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Store"]
+__all__ = ["Store", "masked_url"]
 
 _READONLY = "mentorbridge_readonly"
+#: How ``config show`` masks a secret.
+_MASK = "********"
+
+
+def masked_url(url: str | URL) -> str:
+    """The URL as an admin may see it: the password (if any) shown as ``********``."""
+    parsed = make_url(url)
+    if parsed.password is None:
+        return parsed.render_as_string(hide_password=False)
+    return parsed.render_as_string(hide_password=True).replace(":***@", f":{_MASK}@", 1)
 
 
 class Store:
@@ -47,7 +57,7 @@ class Store:
         """Where the data lives, without any password."""
         if self.dialect == "sqlite":
             return f"SQLite file {self.url.database}"
-        return f"PostgreSQL {self.url.render_as_string(hide_password=True)}"
+        return f"PostgreSQL {masked_url(self.url)}"
 
     @contextmanager
     def transaction(self, *, rollback: bool = False) -> Iterator[Session]:

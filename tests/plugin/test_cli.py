@@ -43,6 +43,7 @@ def test_db_upgrade_creates_the_store_and_status_reports_it(tmp_path: Path) -> N
 
 
 def test_commands_refuse_an_unmigrated_store(tmp_path: Path) -> None:
+    (tmp_path / "empty.sqlite3").touch()  # a missing file is another message: test_store_errors
     env = {
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
         "MENTORBRIDGE_STORE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
