@@ -3,27 +3,49 @@
 Each type's data is described by ``schemas/webhooks/<type>.schema.json``; the envelope by
 ``schemas/webhooks/event.schema.json``. Every problem is reported at once, each with its JSON
 path and what is expected, so a sender can fix a payload in one go.
+
+Hostile bodies are refused as invalid (400), never left to fail later: objects and arrays
+nested deeper than :data:`MAX_DEPTH` (the parser would recurse until the interpreter gives
+up), and dates or moments outside the years :data:`EARLIEST_YEAR` to :data:`LATEST_YEAR`
+(a moment such as ``9999-12-31T23:30:00-01:00`` overflows when converted to UTC).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from itertools import accumulate
 from typing import Any
 
 from mentorbridge import schemas
 from mentorbridge.plugin.errors import ValidationError
 
-__all__ = ["EVENT_TYPES", "IncomingEvent", "parse_event"]
+__all__ = [
+    "EARLIEST_YEAR",
+    "EVENT_TYPES",
+    "LATEST_YEAR",
+    "MAX_DEPTH",
+    "IncomingEvent",
+    "parse_event",
+]
 
 EVENT_TYPES = tuple(schemas.load("webhooks/event")["properties"]["type"]["enum"])
 #: The two patterns our schemas give dates and moments; their values must also be real.
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _MOMENT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 _SUBJECT = "the event"
+#: The deepest nesting of objects and arrays accepted; events need four or five levels.
+MAX_DEPTH = 64
+#: The years a date or moment may fall in: mentoring happens now, not in year 1 or 9999.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+#: A JSON string, escapes included (the unrolled form, linear on long strings).
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +97,18 @@ def _json(body: bytes) -> Any:
         raise ValidationError(
             _SUBJECT, [("$", f"the body is not UTF-8 (byte {err.start}): send UTF-8 JSON")]
         ) from None
+    depth = _depth(text)
+    if depth > MAX_DEPTH:
+        raise ValidationError(
+            _SUBJECT,
+            [
+                (
+                    "$",
+                    f"the body nests objects and arrays {depth} levels deep, more than the "
+                    f"{MAX_DEPTH} allowed: send the event as its schema describes it",
+                )
+            ],
+        )
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
@@ -84,6 +118,18 @@ def _json(body: bytes) -> Any:
         ) from None
     except ValueError as err:
         raise ValidationError(_SUBJECT, [("$", str(err))]) from None
+
+
+def _depth(text: str) -> int:
+    """How deeply ``text`` nests objects and arrays, brackets inside strings aside.
+
+    Only counted when there are more brackets than :data:`MAX_DEPTH`: an ordinary event has a
+    handful, so the usual path costs two ``str.count`` calls.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0
+    brackets = _NOT_BRACKETS.sub("", _STRING.sub("", text))
+    return max(accumulate(_STEP[c] for c in brackets), default=0)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -114,6 +160,18 @@ def _typed(
                 typed[name] = datetime.fromisoformat(value[name])
         except ValueError as err:
             problems.append((f"{root}.{name}", f"{json.dumps(value[name])} is not real: {err}"))
+            continue
+        # The year as written: checked before anything converts it to UTC, which could
+        # overflow; a moment's zone moves it at most a day, well inside the range.
+        if not EARLIEST_YEAR <= typed[name].year <= LATEST_YEAR:
+            problems.append(
+                (
+                    f"{root}.{name}",
+                    f"{json.dumps(value[name])} is out of range: expected a "
+                    f"{'date' if pattern == _DATE else 'moment'} in the years {EARLIEST_YEAR} "
+                    f"to {LATEST_YEAR}",
+                )
+            )
     return typed, problems
 
 
