@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -123,6 +124,8 @@ class Config(Mapping[str, Any]):
         """The SQLAlchemy URL to use, with the password (if any) filled in."""
         store = self._values["store"]
         url = store["url"] or f"sqlite:///{self.data_dir / 'mentorbridge.sqlite3'}"
+        if url.startswith("postgresql://"):  # the driver we ship, not SQLAlchemy's psycopg2
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         if store.get("password"):
             url = make_url(url).set(password=store["password"]).render_as_string(False)
         return url
@@ -167,23 +170,28 @@ def load_config(
         overrides: dotted keys set by the caller after everything else (the demo uses it).
 
     Raises:
-        ConfigError: naming the key, the value, its source and what is expected.
+        ConfigError: naming the key, the value, its source and what is expected; every
+            problem in the file and the environment at once, one per line.
     """
     environ = os.environ if environ is None else environ
     settings = setting_paths()
     values = _defaults(environ)
     sources: dict[str, str] = {}
+    problems = _Problems()
 
     file_path = _choose_file(path, environ)
     if file_path is not None:
         for key, value in _flatten(_read_toml(file_path)):
-            setting = _find(settings, key, f"{file_path}")
+            setting = _find(settings, key, f"{file_path}", problems)
+            if setting is None:
+                continue
             if setting.secret:
-                raise ConfigError(
+                problems.add(
+                    key,
                     f"{key}: secrets never go in the config file ({file_path}); set "
                     f"{env_name(setting)} or {key}_file (a path to a file holding it)",
-                    key=key,
                 )
+                continue
             _assign(values, setting.path, value)
             sources[key] = str(file_path)
 
@@ -195,20 +203,47 @@ def load_config(
             continue
         setting = by_env.get(name)
         if setting is None:
-            raise ConfigError(
-                f"{name} is not a Mentorbridge setting{_suggest(name, by_env)}", key=name
-            )
-        _assign(values, setting.path, _coerce(raw, setting, name))
+            problems.add(name, f"{name} is not a Mentorbridge setting{_suggest(name, by_env)}")
+            continue
+        try:
+            _assign(values, setting.path, _coerce(raw, setting, name))
+        except ConfigError as err:
+            problems.add(setting.key, str(err))
+            continue
         sources[setting.key] = name
 
     for key, value in (overrides or {}).items():
-        setting = _find(settings, key, "overrides")
-        _assign(values, setting.path, value)
-        sources[key] = "overrides"
+        setting = _find(settings, key, "overrides", problems)
+        if setting is not None:
+            _assign(values, setting.path, value)
+            sources[key] = "overrides"
 
-    _resolve_secret_files(values, settings, sources)
-    _validate(values, sources)
+    _resolve_secret_files(values, settings, sources, problems)
+    _validate(values, sources, problems)
+    problems.raise_any()
     return Config(values, sources, file_path)
+
+
+class _Problems:
+    """Every problem found while loading, so one run of `config check` lists them all."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, str]] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.found.append((key, message))
+
+    def __contains__(self, key: object) -> bool:
+        return any(found == key for found, _ in self.found)
+
+    def raise_any(self) -> None:
+        if not self.found:
+            return
+        first = self.found[0][0]
+        if len(self.found) == 1:
+            raise ConfigError(self.found[0][1], key=first)
+        lines = "\n  ".join(message for _, message in self.found)
+        raise ConfigError(f"{len(self.found)} problems in the configuration:\n  {lines}", key=first)
 
 
 # -- steps ----------------------------------------------------------------------------------
@@ -259,19 +294,21 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any
             yield dotted, value
 
 
-def _find(settings: list[Setting], key: str, source: str) -> Setting:
+def _find(settings: list[Setting], key: str, source: str, problems: _Problems) -> Setting | None:
     for setting in settings:
         if setting.key == key:
             return setting
     known = {s.key: s for s in settings}
-    raise ConfigError(
-        f"{key} (in {source}) is not a Mentorbridge setting{_suggest(key, known)}", key=key
-    )
+    # Its value is never shown: a mistyped key may well hold a secret.
+    problems.add(key, f"{key} (in {source}) is not a Mentorbridge setting{_suggest(key, known)}")
+    return None
 
 
 def _suggest(name: str, known: Mapping[str, Any]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
-    return f"; did you mean {close[0]}?" if close else ""
+    if close:
+        return f"; did you mean {close[0]}?"
+    return "; `mentorbridge config reference` lists every setting"
 
 
 def _assign(values: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -308,7 +345,7 @@ def _coerce(raw: str, setting: Setting, name: str) -> Any:
 
 
 def _resolve_secret_files(
-    values: dict[str, Any], settings: list[Setting], sources: dict[str, str]
+    values: dict[str, Any], settings: list[Setting], sources: dict[str, str], problems: _Problems
 ) -> None:
     for setting in settings:
         if not setting.secret:
@@ -325,37 +362,66 @@ def _resolve_secret_files(
             secret = secret_path.read_text("utf-8").strip()
         except OSError as err:
             dotted = ".".join(file_key)
-            raise ConfigError(
+            problems.add(
+                dotted,
                 f"{dotted} = {file_name!r} (from {sources.get(dotted, 'defaults')}): cannot read "
                 f"it ({err.strerror}); expected a readable file holding {setting.key}",
-                key=dotted,
-            ) from err
+            )
+            continue
         if not secret:
-            raise ConfigError(f"{setting.key}: the file {secret_path} is empty", key=setting.key)
+            problems.add(setting.key, f"{setting.key}: the file {secret_path} is empty")
+            continue
         _assign(values, setting.path, secret)
         sources[setting.key] = str(secret_path)
 
 
-def _validate(values: dict[str, Any], sources: dict[str, str]) -> None:
+def _validate(values: dict[str, Any], sources: dict[str, str], problems: _Problems) -> None:
+    _check_store_url(values.get("store", {}).get("url"), sources, problems)
     found = schemas.problems("config", values, root="")
+    secret_keys = {s.key for s in setting_paths() if s.secret}
+    for path, message in found:
+        key = path.lstrip(".") or "(top level)"
+        if key in problems:
+            continue  # already said, better
+        where = sources.get(key.split("[")[0])
+        if key in secret_keys:
+            message = "is not valid: expected " + _setting(key).schema.get("description", "")
+        problems.add(key, f"{key}{f' (from {where})' if where else ''}: {message}")
     if found:
-        lines = []
-        for path, message in found:
-            key = path.lstrip(".") or "(top level)"
-            where = sources.get(key.split("[")[0])
-            if key in {s.key for s in setting_paths() if s.secret}:
-                message = "is not valid: expected " + _setting(key).schema.get("description", "")
-            lines.append(f"{key}{f' (from {where})' if where else ''}: {message}")
-        first = found[0][0].lstrip(".")
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines), key=first)
+        return  # the lease check below needs valid numbers
     lrs, outbox = values["lrs"], values["outbox"]
     request = lrs["connect_timeout"] + lrs["read_timeout"]
     if outbox["lease_seconds"] <= request:
-        raise ConfigError(
+        problems.add(
+            "outbox.lease_seconds",
             f"outbox.lease_seconds = {outbox['lease_seconds']}: expected more than "
             f"lrs.connect_timeout + lrs.read_timeout = {request:g}, or two flushers could send "
             "the same statements",
-            key="outbox.lease_seconds",
+        )
+
+
+#: What store.url may start with (``postgresql://`` means psycopg, see Config.store_url).
+_STORE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+def _check_store_url(url: Any, sources: dict[str, str], problems: _Problems) -> None:
+    """SQLite or PostgreSQL only, and never a password in the URL (it would be shown)."""
+    if not isinstance(url, str) or not url:
+        return
+    where = f" (from {sources['store.url']})" if "store.url" in sources else ""
+    shown = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:" + REDACTED + "@", url)
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in _STORE_SCHEMES:
+        problems.add(
+            "store.url",
+            f"store.url = {json.dumps(shown)}{where}: SQLite (sqlite:///PATH) or PostgreSQL "
+            "(postgresql+psycopg://…) only",
+        )
+    elif shown != url:
+        problems.add(
+            "store.url",
+            f"store.url = {json.dumps(shown)}{where}: the password never goes in the URL; set "
+            "MENTORBRIDGE_STORE_PASSWORD or store.password_file",
         )
 
 

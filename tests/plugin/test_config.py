@@ -207,3 +207,71 @@ def test_log_records_never_show_a_secret(caplog: pytest.LogCaptureFixture) -> No
     with caplog.at_level(logging.INFO, logger="test.secrets"):
         logger.info("calling %s with token %s", "https://lrs", "tok-abcdef123")
     assert caplog.messages == ["calling https://lrs with token ********"]
+
+
+def test_config_check_reports_every_problem_in_the_file_at_once(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "[outbox]\nbatchsize = 10\nbatch_size = 0\n"
+        '[lrs]\nauth = "digest"\n'
+        '[store]\nurl = "mysql://mentorbridge@db.internal/mentorbridge"\n',
+    )
+    env = {**home, "MENTORBRIDGE_LRS_READ_TIMEOUT": "soon"}
+    result = CliRunner().invoke(cli, ["--config", str(path), "config", "check"], env=env)
+    assert result.exit_code == 2
+    output = result.output
+    assert output.count("configuration error") == 1
+    assert "5 problems in the configuration" in output
+    assert f"outbox.batchsize (in {path}) is not a Mentorbridge setting" in output
+    assert f"outbox.batch_size (from {path}): 0 is not valid: expected an integer" in output
+    assert f'lrs.auth (from {path}): "digest" is not valid' in output
+    assert "lrs.read_timeout = 'soon' (from MENTORBRIDGE_LRS_READ_TIMEOUT): expected" in output
+    assert f'store.url = "mysql://mentorbridge@db.internal/mentorbridge" (from {path})' in output
+
+
+def test_an_unknown_key_never_shows_its_value(home: dict[str, str], tmp_path: Path) -> None:
+    path = write(tmp_path, '[lrs]\npasword = "hunter2hunter2"\nread_timeout = 0\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ=home)
+    assert "lrs.pasword (in" in str(caught.value) and "lrs.read_timeout" in str(caught.value)
+    assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://mentorbridge@db.internal/mentorbridge",
+        "postgres://mentorbridge@db.internal/mentorbridge",
+        "postgresql+psycopg2://mentorbridge@db.internal/mentorbridge",
+        "mssql+pyodbc://mentorbridge@db.internal/mentorbridge",
+        "/var/lib/mentorbridge/store.sqlite3",
+    ],
+)
+def test_a_store_url_other_than_sqlite_or_postgresql_is_refused(
+    home: dict[str, str], url: str
+) -> None:
+    result = CliRunner().invoke(cli, ["db", "status"], env={**home, "MENTORBRIDGE_STORE_URL": url})
+    assert result.exit_code == 2
+    assert result.output == (
+        f'mentorbridge: configuration error: store.url = "{url}" (from MENTORBRIDGE_STORE_URL): '
+        "SQLite (sqlite:///PATH) or PostgreSQL (postgresql+psycopg://…) only\n"
+    )
+
+
+def test_a_password_in_the_store_url_is_refused_and_never_shown(home: dict[str, str]) -> None:
+    url = "postgresql+psycopg://mentorbridge:pw-9f8e7d@db.internal/mentorbridge"
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={**home, "MENTORBRIDGE_STORE_URL": url})
+    message = str(caught.value)
+    assert "pw-9f8e7d" not in message
+    assert "mentorbridge:********@db.internal" in message
+    assert "set MENTORBRIDGE_STORE_PASSWORD or store.password_file" in message
+
+
+def test_a_postgresql_url_without_a_driver_uses_the_shipped_psycopg(home: dict[str, str]) -> None:
+    config = load_config(
+        environ={**home, "MENTORBRIDGE_STORE_URL": "postgresql://mentorbridge@db.internal/mb"}
+    )
+    assert config.store_url == "postgresql+psycopg://mentorbridge@db.internal/mb"
