@@ -14,11 +14,14 @@ import httpx
 from mentorbridge.connectors.workday.connector import WorkdayConnector
 from mentorbridge.plugin.config import Config
 from mentorbridge.plugin.errors import ConfigError
+from mentorbridge.plugin.identity import Identity
+from mentorbridge.plugin.keyring import keyring_from_config
 from mentorbridge.plugin.recorder import Recorder
 from mentorbridge.plugin.store import connect
 from mentorbridge.plugin.store.credentials import StoredRefreshToken
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris import HrisMirror
+from mentorbridge.plugin.store.keys import default_key_file, keyring_of
 from mentorbridge.plugin.store.migrate import check_current
 from mentorbridge.plugin.store.outbox import SqlOutbox
 from mentorbridge.plugin.webhooks.processor import EventProcessor
@@ -30,6 +33,7 @@ __all__ = [
     "event_processor",
     "flusher",
     "hris_mirror",
+    "identity",
     "lrs_client",
     "lrs_credentials",
     "open_store",
@@ -50,13 +54,20 @@ def open_store(config: Config, *, migrated: bool = True, create: bool = False) -
             (``db upgrade``, the demo). Without it a missing store is reported, not created.
     """
     store = connect.open_store(config.store_url, create=create)
-    if migrated:
-        try:
+    try:
+        store.keyring = keyring_from_config(config, default_key_file(store))
+        if migrated:
             check_current(store)
-        except Exception:
-            store.dispose()
-            raise
+    except Exception:
+        store.dispose()
+        raise
     return store
+
+
+def identity(store: Store) -> Identity:
+    """People's opaque ids in ``store`` (from :func:`open_store`): ``identity(store)
+    .opaque_id_for(worker_id)``, the same in every store with this installation's keys."""
+    return keyring_of(store).identity
 
 
 def workday_connector(config: Config, store: Store, **options: Any) -> WorkdayConnector:

@@ -8,7 +8,6 @@ carry only their opaque id.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from mentorbridge.plugin.errors import ConflictError, UnknownReferenceError
 from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.keys import keyring_of
 from mentorbridge.plugin.store.models import (
     Goal,
     MentoringSession,
@@ -72,11 +72,13 @@ class Recorder:
     # -- people and programmes -------------------------------------------------------------
 
     def register_person(self, worker_id: str, *, within: Session | None = None) -> str:
-        """Make a worker known (idempotent); returns their opaque id for statements."""
+        """Make a worker known (idempotent); returns their opaque id for statements: the same
+        in every store with this installation's identity key (:mod:`plugin.identity`)."""
         with self._unit(within) as session:
             person = session.scalar(select(Person).where(Person.worker_id == worker_id))
             if person is None:
-                person = Person(worker_id=worker_id, opaque_id=f"p-{secrets.token_hex(10)}")
+                opaque_id = keyring_of(self.store).identity.opaque_id_for(worker_id)
+                person = Person(worker_id=worker_id, opaque_id=opaque_id)
                 session.add(person)
             return person.opaque_id
 

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from mentorbridge.plugin.keyring import Keyring
 from mentorbridge.plugin.recorder import Recorder
 from mentorbridge.plugin.store import Base
 from mentorbridge.plugin.store.db import Store
@@ -30,6 +31,25 @@ from tests.fakes import NOW
 
 PG_URL = os.environ.get("MENTORBRIDGE_TEST_DATABASE_URL")
 DIALECTS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+#: The keys of PostgreSQL test stores (a SQLite store uses the key file next to it, made by
+#: ``upgrade``); the environment form, for tests that go through the configuration.
+TEST_KEYRING = Keyring(
+    ("eSVPyNxRTFA9yt3OZDl7DwKl69zN8S3BYhmmD1w2FCI=",),
+    "3ztv8aGmncsyN2ow6ndk3j5oXNObTq8P0nUL3zy8cxQ=",
+    "the test keys",
+)
+TEST_KEYS_ENV = {
+    "MENTORBRIDGE_SECRETS_KEYS": TEST_KEYRING.keys[0],
+    "MENTORBRIDGE_SECRETS_IDENTITY_KEY": TEST_KEYRING.identity_key,
+}
+
+
+def keys_env(store_url: str) -> dict[str, str]:
+    """The key variables a command needs for ``store_url``: the test keys for PostgreSQL;
+    none for SQLite (the key file next to it)."""
+    return {} if store_url.startswith("sqlite") else dict(TEST_KEYS_ENV)
+
 
 SETTINGS = StatementSettings(
     identity_home_page="https://id.example.com",
@@ -88,7 +108,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
     """An empty, migrated store (see ``store_url``)."""
-    opened = Store(store_url)
+    opened = Store(store_url, keyring=None if store_url.startswith("sqlite") else TEST_KEYRING)
     yield opened
     opened.dispose()
 

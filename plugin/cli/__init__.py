@@ -73,6 +73,7 @@ _COMMAND_MODULES = (
     "db_cmd",
     "demo_cmd",
     "events_cmd",
+    "keys_cmd",
     "lrs_cmd",
     "outbox_cmd",
     "person_cmd",

@@ -10,6 +10,7 @@ from mentorbridge.plugin.compose import open_store
 from mentorbridge.plugin.errors import StoreMissingError
 from mentorbridge.plugin.store.connect import create_database, masked_url
 from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.keys import PreparedKeys
 from mentorbridge.plugin.store.migrate import current_revision, head_revision, upgrade
 
 
@@ -29,12 +30,32 @@ def upgrade_command(app: AppContext) -> None:
     """
     with _open_or_create(app) as store:
         before = current_revision(store)
-        upgrade(store)
+        prepared = upgrade(store)
         after = current_revision(store)
     if before == after:
         click.echo(f"{store.describe()} is already at revision {after}")
     else:
         click.echo(f"{store.describe()}: revision {before or '(empty)'} → {after}")
+    if prepared is not None:
+        _report_keys(prepared)
+
+
+def _report_keys(prepared: PreparedKeys) -> None:
+    if prepared.created is not None:
+        click.echo(
+            f"created the key file {prepared.created}: back it up with the store (without it "
+            "stored secrets cannot be read); see `mentorbridge keys status`"
+        )
+    if prepared.encrypted:
+        click.echo(f"encrypted {prepared.encrypted} secret(s) stored before encryption")
+    if prepared.plaintext_left:
+        click.echo(
+            f"warning: {prepared.plaintext_left} secret(s) are stored in plain text and no keys "
+            "are configured: set secrets.key_file (`mentorbridge keys init`) or "
+            "MENTORBRIDGE_SECRETS_KEYS and MENTORBRIDGE_SECRETS_IDENTITY_KEY, then run "
+            "`mentorbridge db upgrade` again",
+            err=True,
+        )
 
 
 def _open_or_create(app: AppContext) -> Store:

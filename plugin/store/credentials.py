@@ -1,4 +1,5 @@
-"""Refresh tokens a provider rotated, kept in the store so every process uses the live one."""
+"""Refresh tokens a provider rotated, kept in the store (encrypted with the store's keys, see
+:mod:`plugin.keyring`) so every process uses the live one."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hashlib
 
 from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.keys import keyring_of
 from mentorbridge.plugin.store.sync_models import OAuthCredential
 
 __all__ = ["StoredRefreshToken"]
@@ -38,16 +40,22 @@ class StoredRefreshToken:
             row = session.get(OAuthCredential, self.key)
         if row is None or row.seed_fingerprint != self.seed:
             return self.configured
-        return row.refresh_token
+        return keyring_of(self.store).decrypt(
+            row.refresh_token,
+            what=f"the stored {self.key[0]} refresh token (client {self.key[1]})",
+            if_lost=f"set a new {self.key[0]}.refresh_token (MENTORBRIDGE_"
+            f"{self.key[0].upper()}_REFRESH_TOKEN), which replaces the stored one",
+        )
 
     def replace(self, new: str) -> None:
         """Store the rotated token; committed (durable) before this returns."""
+        stored = keyring_of(self.store).encrypt(new)
         with self.store.transaction() as session:
             session.merge(
                 OAuthCredential(
                     provider=self.key[0],
                     client_id=self.key[1],
-                    refresh_token=new,
+                    refresh_token=stored,
                     seed_fingerprint=self.seed,
                     updated_at=utc_now(),
                 )

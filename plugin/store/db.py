@@ -14,11 +14,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from mentorbridge.plugin.keyring import Keyring
 
 __all__ = ["Store", "masked_url"]
 
@@ -40,10 +43,13 @@ class Store:
 
     Args:
         url: an SQLAlchemy URL (``sqlite:///…`` or ``postgresql+psycopg://…``).
+        keyring: the keys for the secrets it keeps and people's opaque ids; ``None`` means
+            the key file next to a SQLite file (see :func:`plugin.store.keys.keyring_of`).
     """
 
-    def __init__(self, url: str, **engine_options: Any) -> None:
+    def __init__(self, url: str, *, keyring: Keyring | None = None, **engine_options: Any) -> None:
         self.url = make_url(url)
+        self.keyring = keyring
         self.engine = _create_engine(self.url, **engine_options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = _WriterQueue.for_url(self.url)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -37,6 +36,7 @@ from mentorbridge.plugin.store.hris_models import (
     SuccessionPlan,
     WorkerEvent,
 )
+from mentorbridge.plugin.store.keys import keyring_of
 from mentorbridge.plugin.store.models import Person
 from mentorbridge.plugin.store.sync_models import SyncBookmark, SyncRun
 
@@ -232,17 +232,17 @@ class HrisMirror:
             )
         missing = [w for w in inserts if w["employee_id"] not in found]
         if missing:
-            opaque = secrets.token_hex(10 * len(missing))  # one urandom call per batch
+            identity = keyring_of(self.store).identity  # the same id in every store
             session.execute(
                 insert(Person),
                 [
                     {
                         "worker_id": w["employee_id"],
                         "active": w["active"],
-                        "opaque_id": f"p-{opaque[20 * n : 20 * (n + 1)]}",
+                        "opaque_id": identity.opaque_id_for(w["employee_id"]),
                         "created_at": w["updated_at"],
                     }
-                    for n, w in enumerate(missing)
+                    for w in missing
                 ],
             )
             found |= dict(

@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 
 from mentorbridge.plugin.errors import StoreNotMigratedError
 from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.keys import PreparedKeys, prepare_keys
 
 __all__ = ["check_current", "current_revision", "head_revision", "upgrade"]
 
@@ -36,12 +37,17 @@ def current_revision(store: Store) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(store: Store, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` in one transaction."""
+def upgrade(store: Store, revision: str = "head") -> PreparedKeys | None:
+    """Apply migrations up to ``revision`` in one transaction; at the head, then prepare the
+    store's keys (:func:`plugin.store.keys.prepare_keys`: the default key file of a SQLite
+    store, secrets stored in plain text encrypted) and say what was done."""
     config = _alembic_config()
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    if revision == "head":
+        return prepare_keys(store)
+    return None
 
 
 def check_current(store: Store) -> None:

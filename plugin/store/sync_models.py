@@ -50,14 +50,15 @@ class OAuthCredential(Base):
     """A refresh token the provider rotated, kept so the next run uses the live one.
 
     ``seed_fingerprint`` is the SHA-256 of the refresh token configured when this one was
-    obtained: an admin who configures a new token starts over from it.
+    obtained: an admin who configures a new token starts over from it. ``refresh_token`` is
+    stored encrypted (:mod:`plugin.keyring`).
     """
 
     __tablename__ = "oauth_credential"
 
     provider: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    refresh_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text, info={"secret": "stored refresh token"})
     seed_fingerprint: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 

@@ -37,12 +37,13 @@ class WebhookEvent(Base):
 
 
 class WebhookSecret(Base):
-    """A signing secret; several are active at once while a sender switches to a new one."""
+    """A signing secret; several are active at once while a sender switches to a new one.
+    ``secret`` is stored encrypted (:mod:`plugin.keyring`)."""
 
     __tablename__ = "webhook_secret"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    secret: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(Text, info={"secret": "webhook signing secret"})
     label: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

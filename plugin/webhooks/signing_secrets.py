@@ -4,11 +4,16 @@ from the configuration, if set.
 
 Rotation without downtime: add a new secret, switch the sender to it (it may sign with both
 meanwhile), then retire the old one. Workers re-read the list every few seconds.
+
+Stored secrets are encrypted with the store's keys (:mod:`plugin.keyring`). One that no key
+decrypts is left out of the active list and logged (its id and the fix, never a value): the
+other secrets keep working.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -18,14 +23,20 @@ from datetime import datetime
 from sqlalchemy import select
 
 from mentorbridge.plugin.errors import ConflictError, UnknownReferenceError
+from mentorbridge.plugin.keyring import KeyringError
 from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.keys import keyring_of
 from mentorbridge.plugin.store.webhook_models import WebhookSecret
 
 __all__ = ["SecretInfo", "SigningSecrets", "fingerprint"]
 
 #: How long a worker trusts its copy of the list (a retired secret works this much longer).
 CACHE_SECONDS = 5.0
+#: Shown instead of a fingerprint for a secret no key decrypts.
+UNREADABLE = "(cannot decrypt)"
+
+log = logging.getLogger(__name__)
 
 
 def fingerprint(secret: str) -> str:
@@ -70,11 +81,18 @@ class SigningSecrets:
         now = self.monotonic()
         if self._cached is None or now - self._cached[0] > CACHE_SECONDS:
             with self.store.reading() as session:
-                stored = session.scalars(
-                    select(WebhookSecret.secret)
+                rows = session.execute(
+                    select(WebhookSecret.id, WebhookSecret.secret)
                     .where(WebhookSecret.retired_at.is_(None))
                     .order_by(WebhookSecret.id)
                 ).all()
+            keyring = keyring_of(self.store) if rows else None
+            stored = []
+            for row_id, value in rows:
+                try:
+                    stored.append(keyring.decrypt(value, what=_name(row_id)))  # type: ignore[union-attr]
+                except KeyringError as err:
+                    log.error("%s", err)
             extra = (self.configured,) if self.configured else ()
             self._cached = (now, (*stored, *extra))
         return self._cached[1]
@@ -82,8 +100,9 @@ class SigningSecrets:
     def add(self, label: str | None = None) -> tuple[int, str]:
         """Create a secret; returns its id and the secret (shown once, to give the sender)."""
         secret = "whsec_" + secrets.token_urlsafe(32)
+        stored = keyring_of(self.store).encrypt(secret)
         with self.store.transaction() as session:
-            row = WebhookSecret(secret=secret, label=label)
+            row = WebhookSecret(secret=stored, label=label)
             session.add(row)
             session.flush()
             row_id = row.id
@@ -95,9 +114,16 @@ class SigningSecrets:
         with self.store.reading() as session:
             rows = session.scalars(select(WebhookSecret).order_by(WebhookSecret.id)).all()
         return [
-            SecretInfo(r.id, r.label, fingerprint(r.secret), r.created_at, r.retired_at)
+            SecretInfo(r.id, r.label, self._fingerprint(r), r.created_at, r.retired_at)
             for r in rows
         ]
+
+    def _fingerprint(self, row: WebhookSecret) -> str:
+        try:
+            return fingerprint(keyring_of(self.store).decrypt(row.secret, what=_name(row.id)))
+        except KeyringError as err:
+            log.error("%s", err)
+            return UNREADABLE
 
     def retire(self, secret_id: int) -> SecretInfo:
         """Stop accepting a secret; signatures made with it are refused from now on."""
@@ -114,7 +140,11 @@ class SigningSecrets:
                 raise ConflictError(f"webhook secret {secret_id} is already retired")
             row.retired_at = utc_now()
             info = SecretInfo(
-                row.id, row.label, fingerprint(row.secret), row.created_at, row.retired_at
+                row.id, row.label, self._fingerprint(row), row.created_at, row.retired_at
             )
         self._cached = None
         return info
+
+
+def _name(secret_id: int) -> str:
+    return f"webhook signing secret {secret_id}"

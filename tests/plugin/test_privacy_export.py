@@ -20,6 +20,7 @@ from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris import HrisMirror
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
 from mentorbridge.xapi.statements import Event
+from tests.conftest import keys_env
 from tests.plugin.test_hris_mirror import worker
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -240,7 +241,11 @@ def test_export_of_an_unknown_worker_is_a_clear_error(store: Store) -> None:
 
 
 def run(store_url: str, tmp_path: Path, *args: str) -> Any:
-    env = {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "MENTORBRIDGE_STORE_URL": store_url}
+    env = {
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "MENTORBRIDGE_STORE_URL": store_url,
+        **keys_env(store_url),
+    }
     return CliRunner().invoke(cli, list(args), env=env)
 
 

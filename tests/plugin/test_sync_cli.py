@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 
 from mentorbridge.connectors.workday.sample.tenant import generate_tenant
 from mentorbridge.plugin.cli import cli
+from tests.conftest import keys_env
 from tests.workday_server import WorkdayServer
 
 
@@ -19,7 +20,11 @@ def run(env: dict[str, str], *args: str) -> Result:
 
 @pytest.fixture
 def env(tmp_path: Path, store_url: str) -> dict[str, str]:
-    return {"XDG_CONFIG_HOME": str(tmp_path / "cfg"), "MENTORBRIDGE_STORE_URL": store_url}
+    return {
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "MENTORBRIDGE_STORE_URL": store_url,
+        **keys_env(store_url),
+    }
 
 
 def test_sync_workday_mirrors_the_sample_tenant_and_reports_counts(env: dict[str, str]) -> None:

@@ -22,7 +22,7 @@ from mentorbridge.plugin.recorder import Recorder
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.xapi.localrs import free_port
 from mentorbridge.xapi.statements import StatementBuilder
-from tests.conftest import SETTINGS
+from tests.conftest import SETTINGS, keys_env
 from tests.plugin.web.conftest import EXAMPLES, LINK_SECRET, MENTEE, MENTOR
 
 
@@ -39,6 +39,7 @@ def env(tmp_path: Path, store_url: str, store: Store) -> dict[str, str]:
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
         "MENTORBRIDGE_STORE_URL": store_url,
         "MENTORBRIDGE_LRS_AUTH": "none",
+        **keys_env(store_url),
     }
 
 

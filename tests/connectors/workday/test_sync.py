@@ -42,8 +42,10 @@ from mentorbridge.plugin.store.hris_models import (
     SuccessionPlan,
     WorkerEvent,
 )
+from mentorbridge.plugin.store.keys import keyring_of
 from mentorbridge.plugin.store.models import Person
 from mentorbridge.plugin.store.sync_models import OAuthCredential, SyncRun
+from tests.conftest import keys_env
 from tests.workday_server import WorkdayServer, validation_fault
 
 SECRETS = {
@@ -177,7 +179,9 @@ def test_a_rotated_refresh_token_is_kept_and_used_next_time(store: Store, tenant
         sync(cfg, store)  # a new process would read the rotated token from the store
         with store.reading() as session:
             kept = session.get(OAuthCredential, ("workday", "mentorbridge"))
-        assert kept.refresh_token == server.current_refresh_token != first_rotation
+        assert kept.refresh_token.startswith("fernet:")  # encrypted at rest
+        current = keyring_of(store).decrypt(kept.refresh_token)
+        assert current == server.current_refresh_token != first_rotation
         assert all(r.status == 200 for r in server.requests if r.grant_type)
 
 
@@ -438,6 +442,7 @@ def test_a_sync_process_killed_mid_run_is_resumed_by_the_next_one(
             **SECRETS,
             "XDG_CONFIG_HOME": "/nonexistent",
             "MENTORBRIDGE_STORE_URL": store_url,
+            **keys_env(store_url),
             "MENTORBRIDGE_WORKDAY_SOURCE": "api",
             "MENTORBRIDGE_WORKDAY_HOST": server.url,
             "MENTORBRIDGE_WORKDAY_TENANT": "acme",
