@@ -33,13 +33,26 @@ STORE_COMMANDS = {
     "db upgrade": (["db", "upgrade"], {}),
     "db status": (["db", "status"], {}),
     "outbox status": (["outbox", "status"], {}),
+    "outbox flush": (["outbox", "flush"], {"MENTORBRIDGE_LRS_AUTH": "none"}),
+    "outbox dead-letters": (["outbox", "dead-letters"], {}),
+    "outbox retry": (["outbox", "retry", "--all"], {}),
+    "sync workday": (["sync", "workday"], {}),
+    "workday check": (["workday", "check"], {}),
+    "events release": (["events", "release"], {}),
     "sync status": (["sync", "status"], {}),
     "events held": (["events", "held"], {}),
     "webhook secret list": (["webhook", "secret", "list"], {}),
     "worker": (["worker"], {"MENTORBRIDGE_LRS_AUTH": "none"}),
     "serve": (["serve", "--port", "{free_port}"], {}),
 }
-READ_ONLY = ["db status", "outbox status", "sync status", "events held", "webhook secret list"]
+READ_ONLY = [
+    "db status",
+    "outbox status",
+    "outbox dead-letters",
+    "sync status",
+    "events held",
+    "webhook secret list",
+]
 
 
 def free_port() -> int:
@@ -210,6 +223,16 @@ def test_a_sqlite_folder_without_permission_is_named(tmp_path: Path) -> None:
         f"cannot open the store (SQLite file {path}): its folder {path.parent} is missing and "
         "cannot be created (Permission denied): create it, or point store.url (or data_dir) at "
         "a folder this user may write"
+    )
+
+
+def test_a_file_that_is_not_sqlite_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("these are meeting notes, not a database\n" * 40)
+    one_clear_line(
+        mentorbridge(tmp_path, {"MENTORBRIDGE_STORE_URL": f"sqlite:///{path}"}, "outbox", "status"),
+        f"cannot open the store (SQLite file {path}): file is not a database",
+        "check store.url",
     )
 
 
