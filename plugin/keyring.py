@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,11 +90,16 @@ class Keyring:
         keys: Fernet keys, newest first; the first one encrypts.
         identity_key: the key behind people's opaque ids (:class:`plugin.identity.Identity`).
         source: where the keys came from, for messages (a path or a variable name).
+        path: the key file they were read from, if any (running processes re-read it when it
+            changes: after ``keys rotate`` or ``keys prune``).
+        version: the key file's inode and modification time when it was read.
     """
 
     keys: tuple[str, ...]
     identity_key: str
     source: str = "the configured keys"
+    path: Path | None = field(default=None, compare=False)
+    version: tuple[int, int] | None = field(default=None, compare=False)
     _fernet: MultiFernet = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -127,11 +132,19 @@ class Keyring:
 
     def with_new_primary(self) -> Keyring:
         """The same keyring with a new encryption key first (the identity key unchanged)."""
-        return Keyring((new_key(), *self.keys), self.identity_key, self.source)
+        return replace(self, keys=(new_key(), *self.keys))
 
     def without_old_keys(self) -> Keyring:
         """Only the newest encryption key (after every secret was re-encrypted with it)."""
-        return Keyring(self.keys[:1], self.identity_key, self.source)
+        return replace(self, keys=self.keys[:1])
+
+    def current(self) -> Keyring:
+        """This keyring, or the key file's newer content if the file changed since it was read
+        (the identity key and source are kept: they may come from the environment)."""
+        if self.path is None or file_version(self.path) in (self.version, None):
+            return self
+        fresh = read_key_file(self.path)
+        return replace(fresh, identity_key=self.identity_key, source=self.source)
 
     @staticmethod
     def is_encrypted(stored: str) -> bool:
@@ -198,6 +211,15 @@ class Keyring:
 # -- the key file ---------------------------------------------------------------------------
 
 
+def file_version(path: Path) -> tuple[int, int] | None:
+    """The file's inode and modification time (``None`` if it cannot be read)."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_ino, found.st_mtime_ns)
+
+
 def read_key_file(path: Path) -> Keyring:
     """The keyring in a key file.
 
@@ -218,6 +240,7 @@ def read_key_file(path: Path) -> Keyring:
             f"run `chmod 600 {path}`",
             key="secrets.key_file",
         )
+    version = file_version(path)
     try:
         data = json.loads(path.read_text("utf-8"))
         if data.get("format") != KEY_FILE_FORMAT:
@@ -235,7 +258,7 @@ def read_key_file(path: Path) -> Keyring:
             f'"{KEY_FILE_FORMAT}", encryption_keys and identity_key)',
             key="secrets.key_file",
         ) from None
-    return Keyring(tuple(keys), identity, str(path))
+    return Keyring(tuple(keys), identity, str(path), path=path, version=version)
 
 
 def write_key_file(path: Path, keyring: Keyring, *, replace: bool = False) -> None:
@@ -319,7 +342,7 @@ def keyring_from_config(config: Config, default_file: Path | None = None) -> Key
     from_file = read_key_file(path)
     if keys:
         return Keyring(_split(keys), from_file.identity_key, "MENTORBRIDGE_SECRETS_KEYS")
-    return Keyring(from_file.keys, identity or from_file.identity_key, str(path))
+    return replace(from_file, identity_key=identity or from_file.identity_key)
 
 
 def _split(keys: str) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -136,7 +137,7 @@ def rotate(app: AppContext) -> None:
         on_file = read_key_file(path)
         rotated = on_file.with_new_primary()
         write_key_file(path, rotated, replace=True)  # durable before anything uses the key
-        keyring = Keyring(rotated.keys, keyring.identity_key, str(path))
+        keyring = replace(read_key_file(path), identity_key=keyring.identity_key)
         count = _reencrypt(store, keyring)
     click.echo(
         f"added encryption key {keyring.primary_id} to {path}; re-encrypted {count} stored "

@@ -87,6 +87,7 @@ def keyring_of(store: Store) -> Keyring:
                 f"neither keep a secret nor give a person their opaque id: set {KEY_SETTINGS}",
                 key="secrets.key_file",
             )
+    store.keyring = store.keyring.current()  # a rotation by another process is seen at once
     return store.keyring
 
 

@@ -207,3 +207,23 @@ def test_the_migrated_secret_columns_hold_long_encrypted_values(store: Store) ->
     with store.engine.connect() as connection:
         length = connection.execute(text("SELECT length(secret) FROM webhook_secret")).scalar()
     assert length > 300
+
+
+def test_a_running_process_sees_a_rotation_and_a_prune_by_another(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    with Store(url) as running:  # the web service, say: it read the key file at start
+        upgrade(running)
+        _id, first = SigningSecrets(running).add()
+        path = default_key_file(running)
+        assert path is not None
+
+        with Store(url) as admin:  # `keys rotate`, then `keys prune`, in another process
+            rotated = read_key_file(path).with_new_primary()
+            write_key_file(path, rotated, replace=True)
+            with admin.transaction() as session:
+                reencrypt_all(session, rotated)
+            write_key_file(path, rotated.without_old_keys(), replace=True)
+
+        assert SigningSecrets(running).active() == (first,)  # needs the new key
+        _id, second = SigningSecrets(running).add()  # encrypted with the new key, not the pruned
+        assert rotated.without_old_keys().decrypt(stored_values(running)[1]) == second
