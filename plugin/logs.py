@@ -16,6 +16,7 @@ __all__ = [
     "JsonFormatter",
     "SchedulerChatterFilter",
     "SecretFilter",
+    "TextFormatter",
     "configure_from",
     "configure_logging",
 ]
@@ -73,6 +74,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """Plain lines; one written while a request was answered ends with its ``request_id``."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        request_id = getattr(record, "request_id", None)
+        return f"{line} [request_id={request_id}]" if request_id else line
+
+
 class SchedulerChatterFilter(logging.Filter):
     """APScheduler's per-run lines ("Running job …", "Job … executed successfully") become
     DEBUG: a flush every few seconds would otherwise fill the log with nothing happening.
@@ -110,7 +120,7 @@ def configure_logging(level: str, secrets: Iterable[str] = (), *, json_lines: bo
     handler.setFormatter(
         JsonFormatter()
         if json_lines
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     handler.addFilter(SecretFilter(secrets))
     handler.addFilter(SchedulerChatterFilter(logging.getLevelName(level)))

@@ -1,8 +1,12 @@
-"""A request id on every request and one JSON log line per answer.
+"""A request id on every request and on every log line written while answering it, and one
+JSON log line per answer.
 
 The line names the route's pattern (``/learners/<worker_id>/transcript``), never the path
 itself, so worker ids do not reach the log. A caller may pass ``X-Request-Id`` to correlate
-its own logs; otherwise one is made.
+its own logs; otherwise one is made. The id an error answer tells the caller to quote is the
+``request_id`` of every record logged meanwhile, whichever logger wrote it (the app's error
+line, SQLAlchemy, a connector): a record factory reads it from a context variable, so it
+reaches the JSON and the plain formatter, and test handlers, alike.
 """
 
 from __future__ import annotations
@@ -11,27 +15,60 @@ import logging
 import re
 import time
 import uuid
+from contextvars import ContextVar
+from typing import Any
 
 from flask import Flask, Response, g, request
 
 from mentorbridge.plugin.web import metrics
 
-__all__ = ["init_app"]
+__all__ = ["current_request_id", "init_app", "install_record_factory"]
 
 log = logging.getLogger("mentorbridge.web.access")
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_request_id: ContextVar[str | None] = ContextVar("mentorbridge_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being answered in this context, if any."""
+    return _request_id.get()
 
 
 def init_app(app: Flask) -> None:
+    install_record_factory()
     app.before_request(_start)
     app.after_request(_finish)
+    app.teardown_request(_end)
+
+
+def install_record_factory() -> None:
+    """Give each log record made while a request is answered its ``request_id`` (once per
+    process; the factory in place before is kept underneath)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "adds_request_id", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        request_id = _request_id.get()
+        if request_id is not None:
+            record.request_id = request_id
+        return record
+
+    factory.adds_request_id = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
 
 
 def _start() -> None:
     given = request.headers.get("X-Request-Id", "")
-    g.request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
+    g.request_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+    _request_id.set(g.request_id)
     g.started = time.perf_counter()
     g.log_fields = {}
+
+
+def _end(_error: BaseException | None) -> None:
+    _request_id.set(None)
 
 
 def _finish(response: Response) -> Response:
@@ -44,8 +81,8 @@ def _finish(response: Response) -> Response:
         request.method,
         route,
         response.status_code,
+        # request_id comes from the record factory, like every other line's.
         extra={
-            "request_id": g.get("request_id"),
             "method": request.method,
             "route": route,
             "status": response.status_code,
