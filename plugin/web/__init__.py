@@ -14,7 +14,7 @@ from flask import Flask
 
 from mentorbridge.plugin.config import Config, load_config
 from mentorbridge.plugin.store.db import Store
-from mentorbridge.plugin.web import errors, request_log
+from mentorbridge.plugin.web import errors, headers, request_log
 from mentorbridge.plugin.web.ops import bp as ops_bp
 from mentorbridge.plugin.web.services import build_services
 from mentorbridge.plugin.web.transcripts import bp as transcripts_bp
@@ -47,6 +47,7 @@ def create_app(
     app.extensions["mentorbridge"] = build_services(config, store=store, lrs=lrs, now=now)
     errors.init_app(app)
     request_log.init_app(app)
+    headers.init_app(app)
     for blueprint in (webhooks_bp, transcripts_bp, ops_bp):
         app.register_blueprint(blueprint)
     return app

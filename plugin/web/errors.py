@@ -85,7 +85,9 @@ def _handle(err: Exception) -> Response:
             )
         case HTTPException():
             code = (err.name or "error").lower().replace(" ", "_")
-            return error_response(err.code or 500, code, err.description or err.name)
+            # Werkzeug's own headers, such as the Allow of a 405; the body is ours.
+            extra = {k: v for k, v in err.get_headers() if k.lower() != "content-type"}
+            return error_response(err.code or 500, code, err.description or err.name, headers=extra)
     log.error("unhandled error answering %s %s", request.method, _route(), exc_info=err)
     return error_response(
         500,
