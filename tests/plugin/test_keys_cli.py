@@ -161,3 +161,35 @@ def test_keys_rotate_with_keys_from_the_environment_reencrypts_under_the_first(
     only_newer = Keyring((newer,), TEST_KEYRING.identity_key)
     assert only_newer.decrypt(stored(store_url)[0]) == secret
     assert run(env, "webhook", "secret", "list").exit_code == 0
+
+
+def test_keys_init_then_secrets_and_rotation_through_a_configured_key_file(
+    tmp_path: Path, store_url: str
+) -> None:
+    key_file = tmp_path / "etc" / "mentorbridge.keys"
+    env = {
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "MENTORBRIDGE_STORE_URL": store_url,
+        "MENTORBRIDGE_SECRETS_KEY_FILE": str(key_file),
+    }
+    before_init = run(env, "webhook", "secret", "add")
+    assert before_init.exit_code == 2 and f"the key file {key_file} does not exist" in (
+        before_init.output
+    )
+    assert run(env, "keys", "init").exit_code == 0
+    secret = run(env, "webhook", "secret", "add").output.splitlines()[1]
+    first = read_key_file(key_file)
+    assert first.decrypt(stored(store_url)[0]) == secret != stored(store_url)[0]
+
+    rotated = run(env, "keys", "rotate")
+    status = run(env, "keys", "status")
+
+    assert rotated.exit_code == 0, rotated.output
+    now = read_key_file(key_file)
+    assert now.keys[1:] == first.keys
+    assert now.without_old_keys().decrypt(stored(store_url)[0]) == secret
+    assert status.exit_code == 0
+    assert f"key {now.primary_id}:  encrypts new secrets; 1 stored secret(s) use it" in (
+        status.output
+    )
+    assert f"keys from:     {key_file}" in status.output
