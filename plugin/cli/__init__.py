@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from mentorbridge.plugin.config import Config, default_config_path, load_config
 from mentorbridge.plugin.errors import ConfigError, MentorbridgeError
 from mentorbridge.plugin.logs import configure_from
+from mentorbridge.plugin.store.connect import is_store_failure, store_failure
 
 __all__ = ["AppContext", "cli", "main", "pass_app"]
 
@@ -49,6 +51,12 @@ class _Group(click.Group):
             sys.exit(2)
         except MentorbridgeError as err:
             click.echo(f"mentorbridge: {err}", err=True)
+            sys.exit(1)
+        except DBAPIError as err:  # the store failed mid-command
+            app = ctx.find_object(AppContext)
+            if app is None or not is_store_failure(err):
+                raise
+            click.echo(f"mentorbridge: {store_failure(err, app.config.store_url)}", err=True)
             sys.exit(1)
 
 

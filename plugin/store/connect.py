@@ -17,19 +17,30 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 
 from mentorbridge.plugin.errors import (
     StoreAccessError,
     StoreError,
     StoreMissingError,
+    StoreNotMigratedError,
     StoreUnavailableError,
 )
 from mentorbridge.plugin.store.db import Store, masked_url
 
-__all__ = ["create_database", "createdb_command", "masked_url", "open_store", "store_error"]
+__all__ = [
+    "create_database",
+    "createdb_command",
+    "is_store_failure",
+    "masked_url",
+    "open_store",
+    "store_error",
+    "store_failure",
+]
 
 _FIX_URL = "check store.url"
+#: A table or column the code needs is not in the store.
+_MISSING_SCHEMA = r"no such (table|column)|(relation|column) .* does not exist"
 
 
 def open_store(url: str, *, create: bool = False, **engine_options: Any) -> Store:
@@ -142,6 +153,58 @@ def store_error(err: BaseException, url: str | URL) -> StoreError:
     return StoreAccessError(f"{prefix} {cause}: {_FIX_URL}", url=shown)
 
 
+def store_failure(err: BaseException, url: str | URL) -> StoreError | StoreNotMigratedError:
+    """Turn a store failure in the middle of a command into a one-line error with the fix.
+
+    The connection dropped (PostgreSQL restarted), another writer held an SQLite file too
+    long, or a table is missing; anything else is described like a failure to open.
+
+    Args:
+        err: what SQLAlchemy raised (an ``OperationalError`` or ``InterfaceError``).
+        url: the store URL (its password never appears in the message).
+    """
+    parsed = make_url(url)
+    shown = masked_url(parsed)
+    path = _sqlite_path(parsed)
+    what = f"the store (SQLite file {path})" if path is not None else f"the store {shown}"
+    cause = _driver_message(err)
+    if "database is locked" in cause:
+        return StoreUnavailableError(
+            f"{what} stayed locked by another writer for 30 s; nothing was changed: run the "
+            "command again, and if it keeps happening look for a stuck process using the store",
+            url=shown,
+        )
+    if re.search(_MISSING_SCHEMA, cause):
+        return StoreNotMigratedError(
+            f"{what} lacks what this version needs ({cause}): run `mentorbridge db upgrade`; "
+            "if it says the store is current, the store was changed by hand: restore a backup"
+        )
+    if path is None and re.search(
+        r"server closed the connection|terminating connection|connection is (closed|lost)|"
+        r"consuming input failed|connection (was )?reset",
+        cause,
+    ):
+        where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+        return StoreUnavailableError(
+            f"lost the connection to {what} during the command ({cause}); its unfinished "
+            f"transaction was rolled back: is PostgreSQL running on {where}? run the command "
+            "again once it is",
+            url=shown,
+        )
+    found = store_error(err, parsed)
+    message = str(found).replace(f"cannot open {what}", f"{what} failed during the command", 1)
+    return type(found)(message, url=shown)
+
+
+def is_store_failure(err: BaseException) -> bool:
+    """Whether ``err`` is the store failing (connection, lock, missing table) rather than a
+    mistake in our own SQL, which should stay loud."""
+    cause = _driver_message(err)
+    if isinstance(err, OperationalError | InterfaceError):
+        return "syntax error" not in cause  # SQLite reports our SQL mistakes as operational
+    return isinstance(err, ProgrammingError) and bool(re.search(_MISSING_SCHEMA, cause))
+
+
 def createdb_command(url: str | URL) -> str:
     """The ``createdb`` line that creates the store's PostgreSQL database by hand."""
     parsed = make_url(url)
@@ -243,7 +306,12 @@ def _nearest_existing(path: Path) -> Path:
 def _driver_message(err: BaseException) -> str:
     """The driver's own words, on one line, without libpq's connection preamble."""
     original = getattr(err, "orig", None) or err
-    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    lines = []
+    for line in str(original).splitlines():
+        if line.startswith("LINE "):  # PostgreSQL quoting our SQL back: no use to an admin
+            break
+        if line.strip():
+            lines.append(line.strip())
     message = " ".join(lines) if lines else type(original).__name__
     message = re.sub(r"^connection failed: ", "", message)
     message = re.sub(

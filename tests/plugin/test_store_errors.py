@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from mentorbridge.plugin.errors import StoreAccessError, StoreUnavailableError
-from mentorbridge.plugin.store.connect import store_error
+from mentorbridge.plugin.store.connect import is_store_failure, store_error, store_failure
 from mentorbridge.plugin.store.migrate import head_revision
 
 PG_URL = os.environ.get("MENTORBRIDGE_TEST_DATABASE_URL")
@@ -356,3 +357,84 @@ def test_other_connection_failures_are_sorted_by_what_to_do(
     err = store_error(RuntimeError(driver_says), "postgresql+psycopg://mb:secret@db/mb")
     assert isinstance(err, kind)
     assert fix in str(err) and "mb:********@db/mb" in str(err) and "secret" not in str(err)
+
+
+def test_a_table_missing_mid_command_is_one_line_saying_to_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    assert_a_missing_table_says_to_upgrade(url, tmp_path)
+
+
+@needs_postgres
+def test_a_relation_missing_mid_command_on_postgresql_is_one_line_saying_to_upgrade(
+    fresh_database_name: str, tmp_path: Path
+) -> None:
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{fresh_database_name}"'))
+    admin.dispose()
+    url = make_url(PG_URL).set(database=fresh_database_name)
+    assert_a_missing_table_says_to_upgrade(url.render_as_string(hide_password=False), tmp_path)
+
+
+def assert_a_missing_table_says_to_upgrade(url: str, tmp_path: Path) -> None:
+    env = {"MENTORBRIDGE_STORE_URL": url}
+    assert mentorbridge(tmp_path, env, "db", "upgrade").returncode == 0
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        cascade = " CASCADE" if url.startswith("postgresql") else ""
+        connection.execute(text(f"DROP TABLE sync_run{cascade}"))
+    engine.dispose()
+    line = one_clear_line(
+        mentorbridge(tmp_path, env, "sync", "status"),
+        "lacks what this version needs",
+        "sync_run",
+        "run `mentorbridge db upgrade`",
+    )
+    assert "LINE" not in line and "SELECT" not in line
+
+
+@pytest.mark.parametrize(
+    ("driver_says", "kind", "expected"),
+    [
+        (
+            "server closed the connection unexpectedly\n\tThis probably means the server "
+            "terminated abnormally\n\tbefore or while processing the request.",
+            StoreUnavailableError,
+            "lost the connection to the store postgresql+psycopg://mb:********@db:5433/mb during "
+            "the command (server closed the connection unexpectedly This probably means the "
+            "server terminated abnormally before or while processing the request.); its "
+            "unfinished transaction was rolled back: is PostgreSQL running on db:5433?",
+        ),
+        (
+            'connection failed: connection to server at "db", port 5433 failed: Connection refused',
+            StoreUnavailableError,
+            "the store postgresql+psycopg://mb:********@db:5433/mb failed during the command: "
+            "nothing is listening on db:5433",
+        ),
+    ],
+)
+def test_a_store_failing_mid_command_is_sorted_by_what_to_do(
+    driver_says: str, kind: type, expected: str
+) -> None:
+    err = store_failure(RuntimeError(driver_says), "postgresql+psycopg://mb:secret@db:5433/mb")
+    assert isinstance(err, kind)
+    assert expected in str(err) and "secret" not in str(err)
+
+
+def test_a_sqlite_store_locked_too_long_says_to_try_again(tmp_path: Path) -> None:
+    err = store_failure(
+        sqlite3.OperationalError("database is locked"), f"sqlite:///{tmp_path / 's.sqlite3'}"
+    )
+    assert isinstance(err, StoreUnavailableError)
+    assert "stayed locked by another writer for 30 s; nothing was changed" in str(err)
+
+
+def test_a_mistake_in_our_own_sql_is_not_taken_for_a_store_failure(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    with pytest.raises(DBAPIError) as typo, engine.connect() as connection:
+        connection.execute(text("SELEKT 1"))
+    with pytest.raises(DBAPIError) as missing, engine.connect() as connection:
+        connection.execute(text("SELECT * FROM sync_run"))
+    engine.dispose()
+    assert not is_store_failure(typo.value)
+    assert is_store_failure(missing.value)
