@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from mentorbridge.plugin.cli import cli
 from mentorbridge.plugin.errors import StoreAccessError, StoreUnavailableError
 from mentorbridge.plugin.store.connect import is_store_failure, store_error, store_failure
 from mentorbridge.plugin.store.migrate import head_revision
@@ -438,3 +440,11 @@ def test_a_mistake_in_our_own_sql_is_not_taken_for_a_store_failure(tmp_path: Pat
     engine.dispose()
     assert not is_store_failure(typo.value)
     assert is_store_failure(missing.value)
+
+
+def test_db_upgrade_help_says_what_it_does_on_postgresql() -> None:
+    result = CliRunner().invoke(cli, ["db", "upgrade", "--help"])
+    assert result.exit_code == 0
+    said = " ".join(result.output.split())
+    assert "PostgreSQL: creates the database through the maintenance database `postgres`" in said
+    assert "the `createdb` line to run as a role that may" in said
