@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from mentorbridge.plugin.errors import ConflictError, UnknownReferenceError
-from mentorbridge.plugin.keyring import KeyringError
+from mentorbridge.plugin.keyring import Keyring, KeyringError
 from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.keys import keyring_of
@@ -86,12 +86,11 @@ class SigningSecrets:
                     .where(WebhookSecret.retired_at.is_(None))
                     .order_by(WebhookSecret.id)
                 ).all()
-            keyring = keyring_of(self.store) if rows else None
             stored = []
             for row_id, value in rows:
                 try:
-                    stored.append(keyring.decrypt(value, what=_name(row_id)))  # type: ignore[union-attr]
-                except KeyringError as err:
+                    stored.append(self._decrypt(row_id, value))
+                except KeyringError as err:  # the service keeps answering: say why in the log
                     log.error("%s", err)
             extra = (self.configured,) if self.configured else ()
             self._cached = (now, (*stored, *extra))
@@ -120,10 +119,15 @@ class SigningSecrets:
 
     def _fingerprint(self, row: WebhookSecret) -> str:
         try:
-            return fingerprint(keyring_of(self.store).decrypt(row.secret, what=_name(row.id)))
+            return fingerprint(self._decrypt(row.id, row.secret))
         except KeyringError as err:
             log.error("%s", err)
             return UNREADABLE
+
+    def _decrypt(self, row_id: int, stored: str) -> str:
+        if not Keyring.is_encrypted(stored):  # stored before encryption: no key needed
+            return stored
+        return keyring_of(self.store).decrypt(stored, what=_name(row_id))
 
     def retire(self, secret_id: int) -> SecretInfo:
         """Stop accepting a secret; signatures made with it are refused from now on."""

@@ -141,7 +141,7 @@ def test_a_lost_key_file_is_not_silently_replaced(tmp_path: Path) -> None:
     key_file.unlink()
     with Store(url) as store:
         with pytest.raises(KeyringError, match=r"is missing.*restore it from your backup"):
-            SigningSecrets(store).active()
+            SigningSecrets(store).add()
         with pytest.raises(KeyringError, match="holds secrets encrypted with it"):
             upgrade(store)
     assert not key_file.exists()
@@ -227,3 +227,18 @@ def test_a_running_process_sees_a_rotation_and_a_prune_by_another(tmp_path: Path
         assert SigningSecrets(running).active() == (first,)  # needs the new key
         _id, second = SigningSecrets(running).add()  # encrypted with the new key, not the pruned
         assert rotated.without_old_keys().decrypt(stored_values(running)[1]) == second
+
+
+def test_signing_secrets_without_their_key_file_keep_the_configured_secret_working(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    with Store(url) as store:
+        upgrade(store)
+        _id, lost = SigningSecrets(store).add()
+        default_key_file(store).unlink()  # type: ignore[union-attr]
+    with Store(url) as store, caplog.at_level(logging.ERROR):
+        active = SigningSecrets(store, "configured-secret-123").active()
+    assert active == ("configured-secret-123",)
+    assert "store.keys of the store" in caplog.text and "is missing" in caplog.text
+    assert lost not in caplog.text
