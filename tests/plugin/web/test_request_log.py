@@ -30,6 +30,7 @@ def test_request_log_the_error_line_of_a_500_carries_the_answers_request_id(
     sender.send(example("pair.created"))
     break_the_recorder(monkeypatch)
     caplog.set_level("INFO")
+    caplog.clear()  # only this request's lines, whatever logging earlier tests set up
     sent = sender.send(example("session.completed"))
     assert sent.status == 500
     request_id = sent.body["request_id"]
@@ -48,6 +49,7 @@ def test_request_log_both_formatters_show_the_request_id(
     sender.send(example("pair.created"))
     break_the_recorder(monkeypatch)
     caplog.set_level("ERROR")
+    caplog.clear()
     sent = sender.send(example("session.completed"))
     [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
     line = json.loads(JsonFormatter().format(error))
@@ -62,11 +64,13 @@ def test_request_log_a_callers_request_id_is_the_one_logged(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO", logger="mentorbridge.web.access")
+    caplog.clear()
     with app.test_client() as client:
         response = client.get("/healthz", headers={"X-Request-Id": "lms-7f3a.42"})
         unsafe = client.get("/healthz", headers={"X-Request-Id": "id with spaces"})
     assert response.headers["X-Request-Id"] == "lms-7f3a.42"
-    assert [r.request_id for r in caplog.records] == [
+    access = [r for r in caplog.records if r.name == "mentorbridge.web.access"]
+    assert [r.request_id for r in access] == [
         "lms-7f3a.42",
         unsafe.headers["X-Request-Id"],
     ]
