@@ -189,7 +189,8 @@ def load_config(
                 problems.add(
                     key,
                     f"{key}: secrets never go in the config file ({file_path}); set "
-                    f"{env_name(setting)} or {key}_file (a path to a file holding it)",
+                    f"{env_name(setting)} or {setting.schema.get('x-file', key + '_file')} "
+                    "(a path to a file holding it)",
                 )
                 continue
             _assign(values, setting.path, value)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from mentorbridge.plugin.config import load_config
+from mentorbridge.plugin.errors import ConfigError
 from mentorbridge.plugin.keyring import (
     Keyring,
     KeyringError,
@@ -242,3 +243,12 @@ def test_signing_secrets_without_their_key_file_keep_the_configured_secret_worki
     assert active == ("configured-secret-123",)
     assert "store.keys of the store" in caplog.text and "is missing" in caplog.text
     assert lost not in caplog.text
+
+
+def test_keys_in_the_config_file_are_refused_pointing_at_the_key_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[secrets]\nkeys = "{TEST_KEYRING.keys[0]}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert "set MENTORBRIDGE_SECRETS_KEYS or secrets.key_file" in str(caught.value)
+    assert TEST_KEYRING.keys[0] not in str(caught.value)
