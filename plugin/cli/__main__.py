@@ -1,4 +1,4 @@
-"""``python -m mentorbridge.plugin.cli`` runs the command line (as the ``mentorbridge`` script does)."""
+"""``python -m mentorbridge.plugin.cli``: the command line the ``mentorbridge`` script runs."""
 
 from mentorbridge.plugin.cli import main
 
