@@ -11,6 +11,7 @@ from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.config import Config
 from mentorbridge.plugin.errors import ListenError
+from mentorbridge.plugin.store.keys import keyring_of
 
 __all__ = ["check_can_listen", "client_url_note", "command"]
 
@@ -35,8 +36,9 @@ def command(
 
     config = app.config
     web = config["web"]
-    with compose.open_store(config):  # refuse a store that needs migrating, before forking
-        pass
+    # Refuse a store that needs migrating, or whose keys cannot be read, before forking.
+    with compose.open_store(config) as store:
+        keyring_of(store)
     host, port, workers = host or web["host"], port or web["port"], workers or web["workers"]
     check_can_listen(host, port)
     click.echo(

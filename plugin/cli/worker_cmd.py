@@ -10,6 +10,7 @@ from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.jobs import FlushJob, SyncJob, build_scheduler
 from mentorbridge.plugin.logs import configure_from
+from mentorbridge.plugin.store.keys import keyring_of
 
 
 @click.command("worker")
@@ -19,6 +20,7 @@ def command(app: AppContext) -> None:
     config = app.config
     configure_from(config, service=True)
     with compose.lrs_client(config) as lrs, compose.open_store(config) as store:
+        keyring_of(store)  # the sync gives new people their opaque ids: keys must be readable
         job = FlushJob(
             compose.flusher(config, store, lrs),
             pause_seconds=config["outbox"]["backoff_max_seconds"],
