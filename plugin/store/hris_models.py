@@ -104,12 +104,18 @@ class WorkerEvent(Base):
 
 
 class HrisOrganization(_Mirrored, Base):
-    """A supervisory organisation."""
+    """A supervisory organisation, found by either of its ids (``workday_id`` or
+    ``reference_id``): sources differ in which one they carry."""
 
     __tablename__ = "hris_organization"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The key the organisation was first stored under (its reference id, else its WID).
     organization_id: Mapped[str] = mapped_column(String(_ID), unique=True)
+    #: Its Workday ID (WID), as REST answers name it.
+    workday_id: Mapped[str | None] = mapped_column(String(_ID), unique=True)
+    #: Its reference id (``SUP_…``), as reports and SOAP name it.
+    reference_id: Mapped[str | None] = mapped_column(String(_ID), unique=True)
     name: Mapped[str] = mapped_column(String(500))
     type: Mapped[str | None] = mapped_column(String(64))
     superior_organization_id: Mapped[str | None] = mapped_column(String(_ID))
