@@ -141,6 +141,9 @@ class SyncReport:
     run_id: int | None = None
     counts: dict[str, StreamCounts] = field(default_factory=dict)
     skips: list[dict[str, str]] = field(default_factory=list)
+    #: What the sink could not join after the run (workers whose organisation or manager it
+    #: does not know); empty for a dry run or a sink that does not check.
+    consistency: dict[str, Any] = field(default_factory=dict)
 
     def skip(self, stream: str, key: str, reason: str) -> None:
         self.counts.setdefault(stream, StreamCounts()).skipped += 1

@@ -251,6 +251,8 @@ class RestOrganizations(_RestStream):
         managers = [m for m in item.get("managers") or [] if isinstance(m, dict)]
         return {
             "organization_id": item["id"],
+            # a WID on a real tenant; the store reads the id as whichever it looks like
+            "reference_id": _text(item.get("referenceID")),
             "name": _text(item.get("name")) or _text(item.get("descriptor")),
             "type": "Supervisory",
             "superior_organization_id": _text(_get(item, "superiorOrganization", "id")),

@@ -36,6 +36,7 @@ from mentorbridge.plugin.store.hris_models import (
     SuccessionPlan,
     WorkerEvent,
 )
+from mentorbridge.plugin.store.hris_orgs import consistency, upsert_organizations
 from mentorbridge.plugin.store.keys import keyring_of
 from mentorbridge.plugin.store.models import Person
 from mentorbridge.plugin.store.sync_models import SyncBookmark, SyncRun
@@ -124,6 +125,8 @@ class HrisMirror:
             run.counts = {name: _counts_dict(c) for name, c in report.counts.items()}
             run.errors = list(report.skips)
             run.message = error
+            if not report.dry_run:
+                report.consistency = run.consistency = consistency(session)
 
     def bookmark(self, connector: str, stream: str) -> datetime | None:
         with self.store.reading() as session:
@@ -168,6 +171,9 @@ class HrisMirror:
         run_id: int,
     ) -> None:
         records = self.erased.filter(session, stream, records, counts)
+        if stream == "organizations":  # one identity across WIDs and reference ids
+            upsert_organizations(session, records, counts, now=utc_now(), digest=record_hash)
+            return
         if stream == "workers":
             records = [self._visible(r) for r in records]
         batch = {_key(spec, r): r for r in records}  # a record twice in a batch: the last wins

@@ -33,6 +33,9 @@ class SyncRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     message: Mapped[str | None] = mapped_column(Text)
+    #: Workers whose organisation or manager, and organisations whose superior, the mirror
+    #: did not know when the run ended (:func:`plugin.store.hris_orgs.consistency`).
+    consistency: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class SyncBookmark(Base):

@@ -7,16 +7,19 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from mentorbridge.connectors.base import StreamCounts
+from mentorbridge.connectors.base import StreamCounts, SyncReport
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris import HrisMirror
 from mentorbridge.plugin.store.hris_models import (
+    HrisOrganization,
     HrisWorker,
     JobProfileCompetency,
     SuccessionCandidate,
     WorkerEvent,
 )
+from mentorbridge.plugin.store.hris_orgs import resolve_organization
 from mentorbridge.plugin.store.models import Person
+from mentorbridge.plugin.store.sync_models import SyncRun
 
 
 def worker(n: int, **changes: Any) -> dict[str, Any]:
@@ -228,3 +231,120 @@ def test_assessments_are_keyed_by_worker_competency_date_and_source(store: Store
         run=run,
     )
     assert (again.updated, again.unchanged, again.created) == (1, 1, 0)
+
+
+# -- one organisation identity across sources ---------------------------------------------------
+
+ORG_WID = "8f0e1c2d3b4a5968778695a4b3c2d1e0"
+TOP_WID = "0c2d9a7e6b5f4e3d2c1b0a9f8e7d6c5b"
+
+
+def organization(organization_id: str, **changes: Any) -> dict[str, Any]:
+    record = {
+        "organization_id": organization_id,
+        "name": "Data Platform (Mia Chen)",
+        "type": "Supervisory",
+        "superior_organization_id": None,
+        "manager_employee_id": None,
+        "inactive": False,
+    }
+    return record | changes
+
+
+def organizations(store: Store) -> list[HrisOrganization]:
+    with store.reading() as session:
+        return list(session.scalars(select(HrisOrganization).order_by(HrisOrganization.id)))
+
+
+def test_an_organisation_keeps_its_wid_and_reference_id_and_resolves_by_either(
+    store: Store,
+) -> None:
+    mirror = HrisMirror(store)
+    run = start(mirror)
+    rest = organization(ORG_WID, reference_id="SUP_DATA", superior_organization_id=TOP_WID)
+    write(mirror, "organizations", [rest, organization(TOP_WID, name="Top")], run=run)
+    (org, top) = organizations(store)
+    assert (org.workday_id, org.reference_id) == (ORG_WID, "SUP_DATA")
+    assert (top.workday_id, top.reference_id) == (TOP_WID, None)
+    with store.reading() as session:
+        assert resolve_organization(session, "SUP_DATA").id == org.id
+        assert resolve_organization(session, ORG_WID).id == org.id
+        assert resolve_organization(session, org.superior_organization_id).id == top.id
+        assert resolve_organization(session, "SUP_NOWHERE") is None
+
+
+def test_a_source_lacking_the_superior_or_manager_does_not_blank_a_known_one(
+    store: Store,
+) -> None:
+    mirror = HrisMirror(store)
+    run = start(mirror)
+    from_rest = organization(
+        ORG_WID,
+        reference_id="SUP_DATA",
+        superior_organization_id=TOP_WID,
+        manager_employee_id="10007",
+    )
+    write(mirror, "organizations", [from_rest], run=run)
+    from_report = organization("SUP_DATA", name="Data Platform")  # no superior, no manager
+    counts = write(mirror, "organizations", [from_report], run=run)
+    assert (counts.created, counts.updated) == (0, 1)
+    (org,) = organizations(store)
+    assert org.name == "Data Platform"
+    assert (org.superior_organization_id, org.manager_employee_id) == (TOP_WID, "10007")
+    assert (org.workday_id, org.reference_id) == (ORG_WID, "SUP_DATA")
+    again = write(mirror, "organizations", [from_report], run=run)
+    assert (again.updated, again.unchanged) == (0, 1)
+
+
+def test_one_organisation_stored_under_each_id_is_merged_when_a_record_ties_them(
+    store: Store,
+) -> None:
+    mirror = HrisMirror(store)
+    run = start(mirror)
+    write(mirror, "organizations", [organization(ORG_WID, manager_employee_id="10007")], run=run)
+    write(
+        mirror,
+        "organizations",
+        [organization("SUP_DATA", superior_organization_id="SUP_TOP")],
+        run=run,
+    )
+    assert len(organizations(store)) == 2
+    tie = organization(ORG_WID, reference_id="SUP_DATA")
+    counts = write(mirror, "organizations", [tie], run=run)
+    assert counts.updated == 1
+    (org,) = organizations(store)
+    assert (org.workday_id, org.reference_id) == (ORG_WID, "SUP_DATA")
+    assert (org.manager_employee_id, org.superior_organization_id) == ("10007", "SUP_TOP")
+
+
+def test_the_run_report_counts_and_lists_workers_whose_organisation_or_manager_is_unknown(
+    store: Store,
+) -> None:
+    mirror = HrisMirror(store)
+    run = start(mirror)
+    write(mirror, "organizations", [organization(ORG_WID, reference_id="SUP_DATA")], run=run)
+    records = [
+        worker(1, supervisory_organization_id="SUP_DATA"),  # by reference id: known
+        worker(2, supervisory_organization_id=ORG_WID, manager_employee_id="10001"),
+        worker(3, supervisory_organization_id="SUP_GONE"),
+        worker(4, supervisory_organization_id="SUP_DATA", manager_employee_id="99999"),
+        worker(5, additional_jobs=[{"position_id": "P-5", "supervisory_organization_id": "X"}]),
+        worker(6, supervisory_organization_id="SUP_GONE", active=False),  # inactive: not checked
+    ]
+    write(mirror, "workers", records, run=run)
+    report = SyncReport("workday", "full", False, run_id=run)
+    mirror.finish_run(run, report, error=None)
+    unknown = report.consistency
+    assert unknown["workers"] == 5
+    assert unknown["unknown_organization"] == {"count": 2, "first": ["10003", "10005"]}
+    assert unknown["unknown_manager"] == {"count": 1, "first": ["10004"]}
+    with store.reading() as session:
+        assert session.get(SyncRun, run).consistency == unknown
+
+
+def test_a_dry_run_reports_no_consistency(store: Store) -> None:
+    mirror = HrisMirror(store)
+    run = mirror.start_run("workday", "full", True)
+    report = SyncReport("workday", "full", True, run_id=run)
+    mirror.finish_run(run, report, error=None)
+    assert report.consistency == {}

@@ -3,10 +3,14 @@
 
 IDs are simplified: ``jobProfile.id`` is the Job_Profile_ID, and organisation ``id``s are the
 Organization_Reference_ID, where a real tenant would use WIDs; workers do carry their WID.
+With ``org_ids="wid"`` organisations are named by WIDs, as on a real tenant (reports and SOAP
+keep the reference id), each organisation also carrying its ``referenceID``; ``"wid-only"``
+leaves that out, so nothing REST answers ties a WID to a reference id.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -18,6 +22,7 @@ __all__ = [
     "PagingError",
     "error_body",
     "organization_json",
+    "organization_wid",
     "page_body",
     "paging",
     "worker_json",
@@ -66,11 +71,25 @@ def _ref(id_: str | None, descriptor: str | None) -> dict[str, Any] | None:
     return {"id": id_, "descriptor": descriptor}
 
 
-def worker_json(view: TenantView, worker: Record) -> str:
+ORG_IDS = ("reference", "wid", "wid-only")
+
+
+def organization_wid(reference_id: str) -> str:
+    """The made-up but stable WID (32 hex digits) of the organisation ``reference_id``."""
+    return hashlib.md5(reference_id.encode(), usedforsecurity=False).hexdigest()
+
+
+def _org(reference_id: str | None, org_ids: str) -> str | None:
+    if reference_id is None or org_ids == "reference":
+        return reference_id
+    return organization_wid(reference_id)
+
+
+def worker_json(view: TenantView, worker: Record, org_ids: str = "reference") -> str:
     """One worker in the staffing ``/workers`` shape, as JSON text."""
     name = worker["preferred_name"] or worker["legal_name"]
     manager = view.by_employee_id.get(worker["manager_employee_id"] or "")
-    org_id = worker["supervisory_organization_id"]
+    org_id = _org(worker["supervisory_organization_id"], org_ids)
     job: dict[str, Any] = {
         "id": view.tenant.positions.get(worker["workday_id"]),
         "descriptor": f"{worker['business_title']} - {name}",
@@ -112,7 +131,9 @@ def worker_json(view: TenantView, worker: Record) -> str:
                 "jobProfile": _ref(
                     extra["job_profile_id"], view.profile_names.get(extra["job_profile_id"] or "")
                 ),
-                "supervisoryOrganization": {"id": extra["supervisory_organization_id"]},
+                "supervisoryOrganization": {
+                    "id": _org(extra["supervisory_organization_id"], org_ids)
+                },
             }
             for extra in worker["additional_jobs"]
         ],
@@ -125,17 +146,20 @@ def worker_json(view: TenantView, worker: Record) -> str:
     return json.dumps(body, ensure_ascii=False)
 
 
-def organization_json(view: TenantView, org: Record) -> str:
+def organization_json(view: TenantView, org: Record, org_ids: str = "reference") -> str:
     """One supervisory organisation in the ``/supervisoryOrganizations`` shape, as JSON text."""
     body: dict[str, Any] = {
-        "id": org["organization_id"],
+        "id": _org(org["organization_id"], org_ids),
         "descriptor": org["name"],
         "name": org["name"],
-        "code": org["organization_id"],
         "inactive": org["inactive"],
     }
+    if org_ids == "reference":
+        body["code"] = org["organization_id"]
+    if org_ids == "wid":
+        body["referenceID"] = org["organization_id"]
     if org["superior_organization_id"]:
-        body["superiorOrganization"] = {"id": org["superior_organization_id"]}
+        body["superiorOrganization"] = {"id": _org(org["superior_organization_id"], org_ids)}
     manager = view.by_employee_id.get(org["manager_employee_id"] or "")
     body["managers"] = (
         []

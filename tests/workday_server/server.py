@@ -67,7 +67,9 @@ class WorkdayServer:
     ``"minus-one"`` or ``"missing"``. ``hidden_report_fields`` are report aliases the
     integration user may not see: left out of RaaS rows, silently, as Workday does.
     ``alias_overrides`` renames report columns per stream (``{stream: {default alias: alias}}``)
-    and ``report_prompts`` names the two date prompts.
+    and ``report_prompts`` names the two date prompts. ``rest_organization_ids`` is how REST
+    names organisations: ``"reference"`` (their reference ids, as reports and SOAP do),
+    ``"wid"`` (WIDs, each organisation also carrying its ``referenceID``) or ``"wid-only"``.
     """
 
     def __init__(
@@ -92,7 +94,11 @@ class WorkdayServer:
         alias_overrides: dict[str, dict[str, str]] | None = None,
         report_prompts: tuple[str, str] = ("Updated_From", "Updated_Through"),
         soap_version: str = "v44.2",
+        rest_organization_ids: str = "reference",
     ) -> None:
+        if rest_organization_ids not in rest.ORG_IDS:
+            raise ValueError(f"rest_organization_ids must be one of {rest.ORG_IDS}")
+        self.rest_organization_ids = rest_organization_ids
         if total not in ("correct", "missing", "wrong"):
             raise ValueError(f"total must be correct, missing or wrong, not {total!r}")
         if expires_in not in ("seconds", "minus-one", "missing"):
@@ -341,14 +347,19 @@ class WorkdayServer:
         return self._rest_page(request, view.workers, lambda w: self._rest_worker(view, w))
 
     def _rest_worker(self, view: TenantView, worker: dict[str, Any]) -> str:
-        return view.fragment(("rest", worker["workday_id"]), lambda: rest.worker_json(view, worker))
+        return view.fragment(
+            ("rest", worker["workday_id"]),
+            lambda: rest.worker_json(view, worker, self.rest_organization_ids),
+        )
 
     def _rest_organizations(self, request: Incoming, _: dict[str, str]) -> Reply:
         view = self._current_view()
 
         def render(org: dict[str, Any]) -> str:
             key = ("org", org["organization_id"])
-            return view.fragment(key, lambda: rest.organization_json(view, org))
+            return view.fragment(
+                key, lambda: rest.organization_json(view, org, self.rest_organization_ids)
+            )
 
         return self._rest_page(request, view.organizations, render)
 

@@ -2,6 +2,9 @@
 what REST answers carry) and its reference id (``SUP_…``, what reports and SOAP carry), so a
 worker, a superior organisation or an additional job pointing at either one resolves.
 
+Sync runs keep ``consistency``: the workers whose organisation or manager, and the
+organisations whose superior, the mirror does not know after the run.
+
 Existing rows keep ``organization_id`` as their key; it is copied into ``workday_id`` when it
 looks like a WID (32 hex digits) and into ``reference_id`` otherwise.
 
@@ -38,6 +41,8 @@ def upgrade() -> None:
         sa.column("workday_id", sa.String()),
         sa.column("reference_id", sa.String()),
     )
+    with op.batch_alter_table("sync_run") as batch:
+        batch.add_column(sa.Column("consistency", sa.JSON(), nullable=True))
     connection = op.get_bind()
     rows = connection.execute(sa.select(table.c.id, table.c.organization_id)).all()
     for row_id, organization_id in rows:
@@ -48,6 +53,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sync_run") as batch:
+        batch.drop_column("consistency")
     with op.batch_alter_table("hris_organization") as batch:
         batch.drop_constraint(op.f("uq_hris_organization_reference_id"), type_="unique")
         batch.drop_constraint(op.f("uq_hris_organization_workday_id"), type_="unique")

@@ -1,0 +1,230 @@
+"""One organisation identity across Workday's sources, and the mirror's consistency check.
+
+REST answers name an organisation by its Workday ID (WID, 32 hex digits); custom reports and
+SOAP name it by its reference id (``SUP_…``). An organisation row keeps both
+(``workday_id``, ``reference_id``) as soon as any source shows them, and anything pointing at
+an organisation (a worker, an additional job, a superior organisation) is resolved by either.
+
+Sources differ in what they carry: a report may leave out the superior organisation or the
+manager that REST gave. A value a record leaves empty never blanks a known one; two rows found
+to be one organisation (a WID-only row from REST, a reference-id-only row from a report, then
+a record carrying both) are merged into one.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from mentorbridge.connectors.base import StreamCounts
+from mentorbridge.plugin.store.hris_models import HrisOrganization, HrisWorker
+
+__all__ = [
+    "CONSISTENCY_LISTED",
+    "consistency",
+    "is_wid",
+    "organization_ids",
+    "resolve_organization",
+    "upsert_organizations",
+]
+
+#: How many ids the consistency check lists per problem (the counts are always complete).
+CONSISTENCY_LISTED = 20
+_WID = re.compile(r"[0-9a-fA-F]{32}")
+#: Columns a record leaving them empty does not blank (another source may hold them).
+_KEPT = ("workday_id", "reference_id", "type", "superior_organization_id", "manager_employee_id")
+_COLUMNS = ("organization_id", "name", *_KEPT, "inactive")
+
+
+def is_wid(value: str | None) -> bool:
+    """Whether ``value`` looks like a Workday ID (32 hexadecimal digits)."""
+    return bool(value) and _WID.fullmatch(value) is not None
+
+
+def organization_ids(record: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(workday_id, reference_id)`` of a normalised organisation record: the ones it names,
+    else its ``organization_id`` read as whichever it looks like."""
+    wid, ref = record.get("workday_id"), record.get("reference_id")
+    key = record["organization_id"]
+    if wid is None and ref != key and is_wid(key):
+        wid = key
+    if ref is None and wid != key and not is_wid(key):
+        ref = key
+    return wid, ref
+
+
+def _ids(values: dict[str, Any]) -> list[str]:
+    return [values[k] for k in ("organization_id", "workday_id", "reference_id") if values[k]]
+
+
+def _values(record: dict[str, Any]) -> dict[str, Any]:
+    wid, ref = organization_ids(record)
+    return {
+        "organization_id": record["organization_id"],
+        "workday_id": wid,
+        "reference_id": ref,
+        "name": record["name"],
+        "type": record.get("type"),
+        "superior_organization_id": record.get("superior_organization_id"),
+        "manager_employee_id": record.get("manager_employee_id"),
+        "inactive": record["inactive"],
+    }
+
+
+def _fill(target: dict[str, Any], newer: dict[str, Any]) -> None:
+    """``newer``'s values over ``target``'s, except empty ones where ``target`` knows better."""
+    for column in _COLUMNS:
+        if column == "organization_id":
+            continue
+        if newer[column] is not None or column not in _KEPT:
+            target[column] = newer[column]
+
+
+def upsert_organizations(
+    session: Session,
+    records: list[dict[str, Any]],
+    counts: StreamCounts,
+    *,
+    now: datetime,
+    digest: Any,
+) -> None:
+    """Store a batch of organisation records under one identity each (see the module).
+
+    Args:
+        digest: the function hashing a row's values into ``record_hash``.
+    """
+    batch: list[dict[str, Any]] = []
+    seen: dict[str, dict[str, Any]] = {}
+    for record in records:
+        values = _values(record)
+        target = next((seen[i] for i in _ids(values) if i in seen), None)
+        if target is None:
+            batch.append(values)
+            target = values
+        else:
+            _fill(target, values)
+        for i in _ids(target):
+            seen[i] = target
+    if not batch:
+        return
+    wanted = list(seen)
+    rows = session.scalars(
+        select(HrisOrganization).where(
+            or_(
+                HrisOrganization.organization_id.in_(wanted),
+                HrisOrganization.workday_id.in_(wanted),
+                HrisOrganization.reference_id.in_(wanted),
+            )
+        )
+    ).all()
+    stored: dict[str, HrisOrganization] = {}
+    for row in rows:
+        for i in (row.organization_id, row.workday_id, row.reference_id):
+            if i:
+                stored[i] = row
+    merged_away: list[int] = []
+    plans: list[tuple[dict[str, Any], HrisOrganization | None, bool]] = []
+    for values in batch:
+        matches: list[HrisOrganization] = []
+        for i in _ids(values):
+            row = stored.get(i)
+            if row is not None and all(row is not m for m in matches):
+                matches.append(row)
+        row = matches[0] if matches else None
+        if row is not None:
+            known = {c: getattr(row, c) for c in _COLUMNS}
+            for other in matches[1:]:  # one organisation stored twice, under each of its ids
+                for column in _KEPT:
+                    if known[column] is None:
+                        known[column] = getattr(other, column)
+                merged_away.append(other.id)
+            _fill(known, values)
+            values = known
+        plans.append((values, row, len(matches) > 1))
+    if merged_away:
+        session.execute(delete(HrisOrganization).where(HrisOrganization.id.in_(merged_away)))
+        session.flush()
+    for values, row, merged in plans:
+        record_hash = digest(values)
+        if row is None:
+            session.add(
+                HrisOrganization(
+                    **values, record_hash=record_hash, first_seen_at=now, updated_at=now
+                )
+            )
+            counts.created += 1
+        elif row.record_hash == record_hash and not merged:
+            counts.unchanged += 1
+        else:
+            for column, value in values.items():
+                setattr(row, column, value)
+            row.record_hash, row.updated_at = record_hash, now
+            counts.updated += 1
+    session.flush()
+
+
+def resolve_organization(session: Session, reference: str | None) -> HrisOrganization | None:
+    """The organisation ``reference`` names, by its WID, its reference id or its key."""
+    if not reference:
+        return None
+    return session.scalars(
+        select(HrisOrganization).where(
+            or_(
+                HrisOrganization.organization_id == reference,
+                HrisOrganization.workday_id == reference,
+                HrisOrganization.reference_id == reference,
+            )
+        )
+    ).first()
+
+
+def _listed(ids: set[str]) -> dict[str, Any]:
+    return {"count": len(ids), "first": sorted(ids)[:CONSISTENCY_LISTED]}
+
+
+def consistency(session: Session) -> dict[str, Any]:
+    """What the mirror cannot join: active workers whose organisation (primary or of an
+    additional job) or manager it does not know, and organisations whose superior it does
+    not know. Each problem is counted and its first ids (sorted) are listed."""
+    organizations = session.execute(
+        select(
+            HrisOrganization.organization_id,
+            HrisOrganization.workday_id,
+            HrisOrganization.reference_id,
+            HrisOrganization.superior_organization_id,
+        )
+    ).all()
+    known = {i for row in organizations for i in row[:3] if i}
+    employees = set(session.scalars(select(HrisWorker.employee_id)))
+    workers = session.execute(
+        select(
+            HrisWorker.employee_id,
+            HrisWorker.supervisory_organization_id,
+            HrisWorker.manager_employee_id,
+            HrisWorker.additional_jobs,
+        ).where(HrisWorker.active.is_(True))
+    ).all()
+    no_organization: set[str] = set()
+    no_manager: set[str] = set()
+    for employee_id, organization, manager, jobs in workers:
+        pointed = [organization] + [j.get("supervisory_organization_id") for j in jobs or []]
+        if any(o and o not in known for o in pointed):
+            no_organization.add(employee_id)
+        if manager and manager not in employees:
+            no_manager.add(employee_id)
+    no_superior = {
+        row.organization_id
+        for row in organizations
+        if row.superior_organization_id and row.superior_organization_id not in known
+    }
+    return {
+        "workers": len(workers),
+        "organizations": len(organizations),
+        "unknown_organization": _listed(no_organization),
+        "unknown_manager": _listed(no_manager),
+        "unknown_superior": _listed(no_superior),
+    }
