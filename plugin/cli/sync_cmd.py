@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 from rich.console import Console
@@ -54,6 +55,7 @@ def workday(app: AppContext, full: bool, dry_run: bool, streams: tuple[str, ...]
         click.echo(f"  skipped {skip['stream']} {skip['key']}: {skip['reason']}")
     if len(report.skips) > 20:
         click.echo(f"  … {len(report.skips) - 20} more in `mentorbridge sync status`")
+    _print_consistency(report.consistency)
 
 
 def vars_of(counts: object) -> dict[str, int]:
@@ -86,6 +88,40 @@ def _print_counts(counts: dict[str, dict[str, int]]) -> None:
         click.echo(f"  {stream:<26}" + "".join(f"{values.get(n, 0):>11,}" for n in COUNT_NAMES))
 
 
+#: What the consistency check found, how to say it, and what to do about it.
+_UNRESOLVED = (
+    (
+        "unknown_organization",
+        "active worker(s) point at an organisation the mirror does not know",
+        "sync organisations from a source that names them as the workers do (reports and SOAP "
+        "use reference ids such as SUP_…, REST uses Workday IDs), or add the other id's column "
+        "to the organisations report",
+    ),
+    (
+        "unknown_manager",
+        "active worker(s) name a manager who is not in the mirror",
+        "check that the integration user can see every worker, then run `mentorbridge sync "
+        "workday --full`",
+    ),
+    (
+        "unknown_superior",
+        "organisation(s) name a superior organisation the mirror does not know",
+        "sync organisations from a source that lists every organisation",
+    ),
+)
+
+
+def _print_consistency(found: dict[str, Any]) -> None:
+    """One warning line per kind of reference the mirror could not resolve."""
+    for key, what, fix in _UNRESOLVED:
+        problem = found.get(key) or {}
+        if not problem.get("count"):
+            continue
+        listed = ", ".join(problem["first"])
+        more = " …" if problem["count"] > len(problem["first"]) else ""
+        click.echo(f"  warning: {problem['count']:,} {what} ({listed}{more}); {fix}")
+
+
 @command.command("status")
 @click.option("--limit", type=click.IntRange(1, 100), default=5, show_default=True)
 @pass_app
@@ -110,3 +146,4 @@ def status(app: AppContext, limit: int) -> None:
             click.echo(f"  skipped {skip['stream']} {skip['key']}: {skip['reason']}")
         if len(run.errors) > 5:
             click.echo(f"  … and {len(run.errors) - 5} more skipped records")
+        _print_consistency(run.consistency or {})
