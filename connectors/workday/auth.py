@@ -1,7 +1,9 @@
 """Workday authentication: OAuth 2.0 bearer tokens (refresh-token or JWT grant), Basic for
 custom reports, and the WS-Security header for SOAP.
 
-Access tokens are renewed a minute before they expire and once more on a 401. An
+Access tokens are renewed shortly before they expire (a minute early, or a tenth of their
+lifetime when that is shorter, so a short-lived token is still used for most of its life) and
+once more on a 401. An
 ``expires_in`` of -1, or none at all, means "until Workday says otherwise" (a 401). When the
 token endpoint sends back a new refresh token, it is stored (through :class:`RefreshTokens`)
 before the new access token is used: losing a rotated token would lock the integration out.
@@ -30,11 +32,13 @@ __all__ = [
     "RefreshTokens",
     "TokenGrant",
     "basic_auth",
+    "renewal_margin",
     "ws_security_header",
 ]
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-RENEW_EARLY = 60.0  # seconds before expiry a token counts as expired
+RENEW_EARLY = 60.0  # seconds before expiry a token counts as expired (long-lived tokens)
+RENEW_EARLY_SHARE = 0.1  # for short-lived tokens: this share of the lifetime instead
 ASSERTION_LIFETIME = 300  # seconds a JWT assertion is valid
 
 
@@ -117,7 +121,14 @@ def _expiry(body: dict[str, object], now: float) -> float | None:
         seconds = float(expires_in)
     except ValueError:
         return None
-    return now + seconds - RENEW_EARLY if seconds > 0 else None
+    return now + seconds - renewal_margin(seconds) if seconds > 0 else None
+
+
+def renewal_margin(lifetime: float) -> float:
+    """How many seconds before its expiry a token of ``lifetime`` seconds is renewed: a minute,
+    or a tenth of the lifetime when that is shorter (never the whole lifetime, else every
+    request would fetch a new token)."""
+    return min(RENEW_EARLY, RENEW_EARLY_SHARE * lifetime)
 
 
 class RefreshTokenGrant:

@@ -87,6 +87,8 @@ class Authority:
         self._lock = threading.Lock()
         self._access: dict[str, float] = {}  # token -> time.monotonic() deadline
         self._refresh_token = settings.refresh_token
+        #: Every access token issued, oldest first (tests look for them where they must not be).
+        self.issued: list[str] = []
         self._key = (
             _public_key(settings.jwt_public_key_pem) if settings.jwt_public_key_pem else None
         )
@@ -153,6 +155,7 @@ class Authority:
         """A new access token (the lock must be held)."""
         token = secrets.token_urlsafe(32)
         self._access[token] = time.monotonic() + self.settings.access_token_ttl
+        self.issued.append(token)
         answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer"}
         if self.settings.expires_in == "seconds":
             answer["expires_in"] = self.settings.access_token_ttl
