@@ -10,10 +10,10 @@ a 503 (or 500, or even 200); SOAP faults arrive as HTTP 500 and must be read bef
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import requests
 from defusedxml import ElementTree as SafeET
@@ -31,6 +31,7 @@ from mentorbridge.plugin.retry import parse_retry_after
 __all__ = ["SoapFault", "WorkdayClient", "read_json_page", "read_soap"]
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024  # report bodies larger than this go to a temporary file
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,10 @@ def read_soap(response: requests.Response, what: str = "SOAP call") -> bytes:
     return response.content
 
 
+def _as_is(body: bytes) -> Any:
+    return body
+
+
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -259,8 +264,20 @@ class WorkdayClient:
             body.seek(0)
             yield body
 
-    def soap(self, url: str, envelope: bytes, *, auth: AuthBase | None, what: str) -> bytes:
-        """POST a SOAP envelope (a read operation, so retrying is safe)."""
+    def soap(
+        self,
+        url: str,
+        envelope: bytes,
+        *,
+        auth: AuthBase | None,
+        what: str,
+        parse: Callable[[bytes], T] = _as_is,
+    ) -> T:
+        """POST a SOAP envelope (a read operation, so retrying is safe).
+
+        ``parse`` reads the answer's bytes; its :class:`SourceUnavailableError` (a page that
+        is not well-formed XML, say) is retried like an outage.
+        """
         renew = self.bearer.renew if auth is not None and auth is self.bearer else None
         return self.http.call(
             "POST",
@@ -268,7 +285,7 @@ class WorkdayClient:
             data=envelope,
             auth=auth,
             renew_auth=renew,
-            read=lambda r: read_soap(r, what),
+            read=lambda r: parse(read_soap(r, what)),
             what=what,
             headers={"Content-Type": "text/xml;charset=UTF-8", "SOAPAction": '""'},
         )

@@ -5,6 +5,12 @@ changes entered while the run pages do not shift its results. An incremental run
 workers with a transaction in the window twice: changes entered in the window (already
 effective), and changes entered earlier that became effective in the window, which is how a
 future-dated termination arrives on the day it takes effect.
+
+A page that is not well-formed XML (cut short by a proxy, say) is retried like an outage, then
+fails naming the page. Where Workday gives a reference both an id and a descriptor, the
+descriptor is kept for what people read (management level, organisation) and the id for what
+joins (the organisation's reference id); tenants send the time zone as a ``Time_Zone`` element
+or as a ``Time_Zone_Reference`` (``Time_Zone_ID``, an IANA name), and either is read.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from defusedxml.ElementTree import iterparse
+from defusedxml.common import DefusedXmlException
+from defusedxml.ElementTree import ParseError, iterparse
 from requests.auth import AuthBase
 
 from mentorbridge.connectors.base import Skipped, Stream, Window, prefetched
@@ -130,25 +138,57 @@ class SoapWorkers(Stream):
                 since=window.since,
                 security="".join(self.security()) if self.security else "",
             )
-            body = self.client.soap(url, envelope, auth=self.auth, what=f"Get_Workers page {page}")
-            total_pages, items = _read_page(body, f"Get_Workers page {page}")
+            what = f"Get_Workers page {page}"
+            total_pages, items = self.client.soap(
+                url,
+                envelope,
+                auth=self.auth,
+                what=what,
+                parse=lambda body, what=what: _read_page(body, what),
+            )
             yield items
             page += 1
 
 
 def _read_page(body: bytes, what: str) -> tuple[int, list[dict[str, Any] | Skipped]]:
-    """The page count and the page's workers, parsed element by element."""
+    """The page count and the page's workers, parsed element by element.
+
+    Raises:
+        SourceUnavailableError: the page is not well-formed XML or has no page count (retried
+            by the caller; the message names the page and what to do if it persists).
+    """
     total_pages: int | None = None
     items: list[dict[str, Any] | Skipped] = []
-    for _, element in iterparse(io.BytesIO(body), events=("end",)):
-        if element.tag == f"{_W}Total_Pages":
-            total_pages = int(element.text or "0")
-        elif element.tag == f"{_W}Worker":
-            items.append(_worker(element))
-            element.clear()
+    try:
+        for _, element in iterparse(io.BytesIO(body), events=("end",)):
+            if element.tag == f"{_W}Total_Pages":
+                total_pages = _count(element.text, what)
+            elif element.tag == f"{_W}Worker":
+                items.append(_worker(element))
+                element.clear()
+    except (ParseError, DefusedXmlException) as err:
+        problem = str(err) if isinstance(err, ParseError) else type(err).__name__
+        raise SourceUnavailableError(
+            f"{what}: Workday's answer is not well-formed XML ({problem}), usually an answer "
+            "cut short by a proxy or a dropped connection — sync again; if it persists, "
+            "lower workday.soap_page_size"
+        ) from None
     if total_pages is None:
-        raise SourceUnavailableError(f"{what}: the answer has no Response_Results")
+        raise SourceUnavailableError(
+            f"{what}: the answer has no Response_Results (page count) — sync again; if it "
+            "persists, check workday.soap_version"
+        )
     return total_pages, items
+
+
+def _count(text: str | None, what: str) -> int:
+    try:
+        return int((text or "0").strip())
+    except ValueError:
+        raise SourceUnavailableError(
+            f"{what}: Total_Pages is not a number — sync again; if it persists, check "
+            "workday.soap_version"
+        ) from None
 
 
 def _find(element: Element | None, path: str) -> Element | None:
@@ -210,9 +250,8 @@ def _worker(element: Element) -> dict[str, Any] | Skipped:
                 position, "Job_Profile_Summary_Data/Job_Profile_Reference", "Job_Profile_ID"
             ),
             "job_profile": _text(position, "Job_Profile_Summary_Data/Job_Profile_Name"),
-            "management_level": _id(
-                position,
-                "Job_Profile_Summary_Data/Management_Level_Reference",
+            "management_level": _descriptor(
+                _find(position, "Job_Profile_Summary_Data/Management_Level_Reference"),
                 "Management_Level_ID",
             ),
             "supervisory_organization_id": None,
@@ -226,7 +265,7 @@ def _worker(element: Element) -> dict[str, Any] | Skipped:
                 "Business_Site_Summary_Data/Address_Data/Country_Reference",
                 "ISO_3166-1_Alpha-2_Code",
             ),
-            "time_zone": _text(position, "Business_Site_Summary_Data/Time_Zone"),
+            "time_zone": _time_zone(position),
             "hire_date": read_value("date", _text(status, "Hire_Date")),
             "original_hire_date": read_value("date", _text(status, "Original_Hire_Date")),
             "active": _flag(_text(status, "Active")),
@@ -266,15 +305,55 @@ def _work_email(personal: Element | None) -> str | None:
     return next((address for _, address in work if address), None)
 
 
+def _descriptor(reference: Element | None, id_type: str) -> str | None:
+    """A reference's descriptor (what people read), else its ``id_type`` id."""
+    if reference is None:
+        return None
+    descriptor = (reference.get(f"{_W}Descriptor") or "").strip()
+    return descriptor or _id(reference, "", id_type)
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _time_zone(position: Element | None) -> str | None:
+    """The IANA time zone of the position's site: a ``Time_Zone_Reference`` (its
+    ``Time_Zone_ID``, or a descriptor that is an IANA name) or a ``Time_Zone`` element."""
+    for holder in (_find(position, "Business_Site_Summary_Data"), position):
+        reference = _find(holder, "Time_Zone_Reference")
+        if reference is not None:
+            zone = _id(reference, "", "Time_Zone_ID")
+            if zone:
+                return zone
+            descriptor = (reference.get(f"{_W}Descriptor") or "").strip()
+            if descriptor and _is_zone(descriptor):
+                return descriptor
+        text = _text(holder, "Time_Zone")
+        if text:
+            return text  # an unknown name is refused by the worker schema, naming the field
+    return None
+
+
 def _supervisory(job: Element | None) -> tuple[str, str | None] | None:
+    """The supervisory organisation's reference id and descriptor (``Name (Manager)``, from
+    its ``Organization_Reference``, else its ``Organization_Name``)."""
     organizations = _find(job, "Position_Organizations_Data")
     if organizations is None:
         return None
-    for data in organizations.iter(f"{_W}Organization_Data"):
+    for holder in organizations.iter(f"{_W}Position_Organization_Data"):
+        data = _find(holder, "Organization_Data")
+        reference = _find(holder, "Organization_Reference")
         kind = _id(data, "Organization_Type_Reference", "Organization_Type_ID")
-        identifier = _text(data, "Organization_Reference_ID")
+        identifier = _text(data, "Organization_Reference_ID") or _id(
+            reference, "", "Organization_Reference_ID"
+        )
         if kind == "SUPERVISORY" and identifier:
-            return identifier, _text(data, "Organization_Name")
+            return identifier, _descriptor(reference, "") or _text(data, "Organization_Name")
     return None
 
 

@@ -94,6 +94,8 @@ class WorkdayServer:
         alias_overrides: dict[str, dict[str, str]] | None = None,
         report_prompts: tuple[str, str] = ("Updated_From", "Updated_Through"),
         soap_version: str = "v44.2",
+        soap_reference_ids: bool = False,
+        soap_time_zone: str = "Time_Zone",
         rest_organization_ids: str = "reference",
     ) -> None:
         if rest_organization_ids not in rest.ORG_IDS:
@@ -129,6 +131,9 @@ class WorkdayServer:
             prompts=report_prompts,
         )
         self.soap_version = soap_version
+        #: How Get_Workers names things (``soap_reference_ids``, ``soap_time_zone``: see
+        #: :class:`~tests.workday_server.soap_xml.SoapShape`).
+        self.soap_shape = soap_xml.SoapShape(soap_reference_ids, soap_time_zone)
         #: Every request answered (or dropped), oldest first.
         self.requests: list[RecordedRequest] = []
         #: Tracebacks of requests that crashed the server (answered 500): should stay empty.
@@ -405,7 +410,9 @@ class WorkdayServer:
     ) -> str:
         # Keyed by the record object: an as-of version is a different dict from the current one.
         key = ("soap", id(worker), sections)
-        return view.fragment(key, lambda: soap_xml.worker_xml(view, worker, sections))
+        return view.fragment(
+            key, lambda: soap_xml.worker_xml(view, worker, sections, self.soap_shape)
+        )
 
 
 def _json(body: dict[str, Any]) -> bytes:

@@ -4,25 +4,59 @@ connector README lists.
 Quirks kept on purpose: some dates carry a zone offset (``2019-03-04-08:00``), the primary
 flag on an email's usage is ``"1"`` for some workers and ``"true"`` for others, some workers
 have a HOME email next to (or instead of) the WORK one, and a ``COMPANY`` organisation comes
-before the ``SUPERVISORY`` one. Simplifications: ``Business_Site_Summary_Data/Time_Zone`` holds
-the IANA name, and ``Management_Level_ID`` is the level's descriptor (``2 Senior Executive``).
+before the ``SUPERVISORY`` one. Simplifications by default: ``Business_Site_Summary_Data/Time_Zone``
+holds the IANA name, ``Management_Level_ID`` is the level's descriptor (``2 Senior Executive``)
+and ``Organization_Name`` the organisation's descriptor. :class:`SoapShape` sends what tenants
+send instead: reference ids next to descriptors, and the time zone as a reference.
+:func:`malformed_page` gives pages that are not well-formed XML.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
+from zoneinfo import ZoneInfo
 
 from tests.workday_server.faults import BSVC, SOAP_ENV
+from tests.workday_server.rest import organization_wid
 from tests.workday_server.soap import GetWorkers
 from tests.workday_server.view import TenantView
 
-__all__ = ["get_workers_response", "worker_xml"]
+__all__ = [
+    "MALFORMED",
+    "TIME_ZONES",
+    "SoapShape",
+    "get_workers_response",
+    "malformed_page",
+    "worker_xml",
+]
 
 Record = dict[str, Any]
 _DATE_SUFFIXES = ("", "-08:00", "-07:00")
+#: How a worker's time zone is sent: a ``Time_Zone`` element, or a ``Time_Zone_Reference``
+#: (``Time_Zone_ID``, the IANA name, and a ``GMT+01:00 Paris``-style descriptor).
+TIME_ZONES = ("Time_Zone", "Time_Zone_Reference")
+
+
+@dataclass(frozen=True)
+class SoapShape:
+    """How the tenant names things in ``Get_Workers`` (tenants differ).
+
+    ``reference_ids``: the management level's reference carries its reference id (``ML_2``)
+    with the level's descriptor (``2 Senior Executive``), and the supervisory organisation an
+    ``Organization_Reference`` (WID and reference id) whose descriptor is ``Name (Manager)``
+    while ``Organization_Name`` holds the bare name. ``time_zone``: one of :data:`TIME_ZONES`.
+    """
+
+    reference_ids: bool = False
+    time_zone: str = "Time_Zone"
+
+    def __post_init__(self) -> None:
+        if self.time_zone not in TIME_ZONES:
+            raise ValueError(f"time_zone must be one of {TIME_ZONES}, not {self.time_zone!r}")
 
 
 def _el(name: str, text: str | None, **attributes: str) -> str:
@@ -80,15 +114,26 @@ def _personal(worker: Record) -> str:
     return f"<wd:Personal_Data><wd:Name_Data>{names}</wd:Name_Data>{contact}</wd:Personal_Data>"
 
 
-def _organizations(view: TenantView, org_id: str | None) -> str:
+def _organizations(view: TenantView, org_id: str | None, shape: SoapShape) -> str:
     company = view.tenant.name.upper()
     parts = [(f"{company}_LTD", f"{view.tenant.name.title()} Ltd", "COMPANY")]
     org = view.organization.get(org_id or "")
     if org is not None:
         parts.append((org["organization_id"], org["name"], "SUPERVISORY"))
+
+    def reference(ref: str, descriptor: str) -> str:
+        if not shape.reference_ids:
+            return ""
+        ids = [("WID", organization_wid(ref)), ("Organization_Reference_ID", ref)]
+        return _ref("Organization_Reference", ids, descriptor)
+
+    def bare(descriptor: str) -> str:
+        # "Engineering (José Nuñez)" is the descriptor; the organisation's name is "Engineering"
+        return descriptor.split(" (", 1)[0] if shape.reference_ids else descriptor
+
     inner = "".join(
-        "<wd:Position_Organization_Data><wd:Organization_Data>"
-        f"{_el('Organization_Reference_ID', ref)}{_el('Organization_Name', name)}"
+        f"<wd:Position_Organization_Data>{reference(ref, name)}<wd:Organization_Data>"
+        f"{_el('Organization_Reference_ID', ref)}{_el('Organization_Name', bare(name))}"
         f"{_ref('Organization_Type_Reference', [('Organization_Type_ID', kind)])}"
         "</wd:Organization_Data></wd:Position_Organization_Data>"
         for ref, name, kind in parts
@@ -96,7 +141,24 @@ def _organizations(view: TenantView, org_id: str | None) -> str:
     return f"<wd:Position_Organizations_Data>{inner}</wd:Position_Organizations_Data>"
 
 
-def _primary_job(view: TenantView, worker: Record, with_orgs: bool) -> str:
+def _time_zone(zone: str | None, shape: SoapShape) -> str:
+    if shape.time_zone == "Time_Zone" or not zone:
+        return _el("Time_Zone", zone)
+    offset = datetime(2026, 1, 15, tzinfo=ZoneInfo(zone)).strftime("%z")
+    descriptor = f"GMT{offset[:3]}:{offset[3:]} {zone.rsplit('/', 1)[-1].replace('_', ' ')}"
+    return _ref("Time_Zone_Reference", [("Time_Zone_ID", zone)], descriptor)
+
+
+def _level(level: str | None, shape: SoapShape) -> str:
+    if not shape.reference_ids:
+        return _ref("Management_Level_Reference", [("Management_Level_ID", level or "")], level)
+    if not level:
+        return ""
+    ids = [("Management_Level_ID", f"ML_{level.split(' ', 1)[0]}")]
+    return _ref("Management_Level_Reference", ids, level)
+
+
+def _primary_job(view: TenantView, worker: Record, with_orgs: bool, shape: SoapShape) -> str:
     contingent = worker["worker_type"] == "contingent"
     worker_type = (
         ("Contingent_Worker_Type_ID", "Contractor")
@@ -105,7 +167,7 @@ def _primary_job(view: TenantView, worker: Record, with_orgs: bool) -> str:
     )
     site = (
         f"<wd:Business_Site_Summary_Data>{_el('Name', worker['location'])}"
-        f"{_el('Time_Zone', worker['time_zone'])}<wd:Address_Data>"
+        f"{_time_zone(worker['time_zone'], shape)}<wd:Address_Data>"
         f"{_ref('Country_Reference', [('ISO_3166-1_Alpha-2_Code', worker['country'] or '')])}"
         "</wd:Address_Data></wd:Business_Site_Summary_Data>"
     )
@@ -117,12 +179,11 @@ def _primary_job(view: TenantView, worker: Record, with_orgs: bool) -> str:
             [("WID", manager["workday_id"]), ("Employee_ID", manager["employee_id"])],
         )
     position_id = view.tenant.positions.get(worker["workday_id"], "")
-    level = worker["management_level"]
     profile = (
         "<wd:Job_Profile_Summary_Data>"
         f"{_ref('Job_Profile_Reference', [('Job_Profile_ID', worker['job_profile_id'] or '')])}"
         f"{_el('Job_Profile_Name', worker['job_profile'])}"
-        f"{_ref('Management_Level_Reference', [('Management_Level_ID', level or '')], level)}"
+        f"{_level(worker['management_level'], shape)}"
         "</wd:Job_Profile_Summary_Data>"
     )
     position = (
@@ -133,11 +194,11 @@ def _primary_job(view: TenantView, worker: Record, with_orgs: bool) -> str:
         f"{profile}{site}{manager_ref}"
         "</wd:Position_Data>"
     )
-    orgs = _organizations(view, worker["supervisory_organization_id"]) if with_orgs else ""
+    orgs = _organizations(view, worker["supervisory_organization_id"], shape) if with_orgs else ""
     return f'<wd:Worker_Job_Data wd:Primary_Job="1">{position}{orgs}</wd:Worker_Job_Data>'
 
 
-def _additional_job(view: TenantView, job: Record, with_orgs: bool) -> str:
+def _additional_job(view: TenantView, job: Record, with_orgs: bool, shape: SoapShape) -> str:
     profile_id = job["job_profile_id"] or ""
     position = (
         f"<wd:Position_Data>{_ref('Position_Reference', [('Position_ID', job['position_id'])])}"
@@ -147,14 +208,14 @@ def _additional_job(view: TenantView, job: Record, with_orgs: bool) -> str:
         f"{_el('Job_Profile_Name', view.profile_names.get(profile_id))}"
         "</wd:Job_Profile_Summary_Data></wd:Position_Data>"
     )
-    orgs = _organizations(view, job["supervisory_organization_id"]) if with_orgs else ""
+    orgs = _organizations(view, job["supervisory_organization_id"], shape) if with_orgs else ""
     return f'<wd:Worker_Job_Data wd:Primary_Job="0">{position}{orgs}</wd:Worker_Job_Data>'
 
 
-def _employment(view: TenantView, worker: Record, with_orgs: bool) -> str:
+def _employment(view: TenantView, worker: Record, with_orgs: bool, shape: SoapShape) -> str:
     wid = worker["workday_id"]
-    jobs = _primary_job(view, worker, with_orgs) + "".join(
-        _additional_job(view, job, with_orgs) for job in worker["additional_jobs"]
+    jobs = _primary_job(view, worker, with_orgs, shape) + "".join(
+        _additional_job(view, job, with_orgs, shape) for job in worker["additional_jobs"]
     )
     status = (
         f"{_el('Active', '1' if worker['active'] else '0')}"
@@ -170,8 +231,11 @@ def _employment(view: TenantView, worker: Record, with_orgs: bool) -> str:
     )
 
 
-def worker_xml(view: TenantView, worker: Record, sections: frozenset[str]) -> str:
-    """One ``wd:Worker`` element with the requested sections."""
+def worker_xml(
+    view: TenantView, worker: Record, sections: frozenset[str], shape: SoapShape | None = None
+) -> str:
+    """One ``wd:Worker`` element with the requested sections, shaped as ``shape`` says."""
+    shape = shape or SoapShape()
     name = worker["preferred_name"] or worker["legal_name"]
     id_type = "Contingent_Worker_ID" if worker["worker_type"] == "contingent" else "Employee_ID"
     parts = []
@@ -190,7 +254,7 @@ def worker_xml(view: TenantView, worker: Record, sections: frozenset[str]) -> st
     if "personal" in sections:
         data += _personal(worker)
     if "employment" in sections:
-        data += _employment(view, worker, "organizations" in sections)
+        data += _employment(view, worker, "organizations" in sections, shape)
     parts.append(f"<wd:Worker_Data>{data}</wd:Worker_Data>")
     return f"<wd:Worker>{''.join(parts)}</wd:Worker>"
 
@@ -219,3 +283,33 @@ def get_workers_response(
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat()
+
+
+#: The kinds of page :func:`malformed_page` makes.
+MALFORMED = ("truncated", "unescaped", "garbage")
+
+
+def malformed_page(kind: str, version: str = "v44.2") -> bytes:
+    """A ``Get_Workers`` answer (HTTP 200) that is not well-formed XML: ``"truncated"`` (cut
+    short inside a worker, as a dropped proxy connection leaves it), ``"unescaped"`` (a bare
+    ``&`` in a name) or ``"garbage"`` (bytes that are not XML after the prolog)."""
+    head = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<env:Envelope xmlns:env="{SOAP_ENV}"><env:Body>'
+        f'<wd:Get_Workers_Response xmlns:wd="{BSVC}" wd:version={quoteattr(version)}>'
+        "<wd:Response_Results><wd:Total_Results>3</wd:Total_Results>"
+        "<wd:Total_Pages>1</wd:Total_Pages><wd:Page_Results>3</wd:Page_Results>"
+        "<wd:Page>1</wd:Page></wd:Response_Results><wd:Response_Data><wd:Worker>"
+    )
+    match kind:
+        case "truncated":
+            return (head + '<wd:Worker_Reference wd:Descriptor="Ada Lo').encode()
+        case "unescaped":
+            tail = (
+                "<wd:Worker_Descriptor>Smith & Sons</wd:Worker_Descriptor></wd:Worker>"
+                "</wd:Response_Data></wd:Get_Workers_Response></env:Body></env:Envelope>"
+            )
+            return (head + tail).encode()
+        case "garbage":
+            return b'<?xml version="1.0" encoding="UTF-8"?>\x00\x1f\x8b not xml'
+    raise ValueError(f"kind must be one of {MALFORMED}, not {kind!r}")
