@@ -5,14 +5,22 @@ and whether it can read incrementally, and yields normalised records (or :class:
 markers for records it could not read). :func:`run_sync` owns the rest: validation of each
 record against ``schemas/<connector>/<stream>.schema.json``, batched upserts through a
 :class:`SyncSink`, bookmarks committed in the same transaction as the records they cover, and
-the :class:`SyncReport`. A record that fails validation is skipped, counted and reported; a
-source that fails (a page still failing after its retries) fails the run, loudly.
+the :class:`SyncReport`. A record that fails validation is skipped, counted and reported, its
+reason grouped with the others like it.
+
+A stream fails when its source fails (a page still failing after its retries), when the sink
+refuses its records, or when it skips more than ``max_skipped_share`` of what it read. A failed
+stream never stops the others: every stream runs and reports, then the run is recorded as
+failed naming the failed streams, and :class:`~plugin.errors.SyncFailedError` is raised. A
+failed stream's bookmark stays where it was, and so does the bookmark of a stream that skipped
+records for a reason the admin can fix, so the next run reads them again without ``--full``.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -21,7 +29,14 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from mentorbridge import schemas
-from mentorbridge.plugin.errors import FatalError
+from mentorbridge.plugin.errors import (
+    ConfigError,
+    FatalError,
+    MentorbridgeError,
+    SourceUnreachableError,
+    StoreError,
+    SyncFailedError,
+)
 
 __all__ = [
     "CheckResult",
@@ -41,6 +56,8 @@ T = TypeVar("T")
 
 BATCH_SIZE = 500
 MAX_REPORTED_SKIPS = 200
+#: The share of a stream's records a run may skip before the stream fails (1%).
+DEFAULT_MAX_SKIPPED_SHARE = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +75,15 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """A record the source sent but a stream could not read; it is counted and reported."""
+    """A record the source sent but a stream could not read; it is counted and reported.
+
+    ``fixable``: the admin can fix the cause (a missing column or an unreadable value), so the
+    stream's bookmark must not move past the record.
+    """
 
     key: str
     reason: str
+    fixable: bool = True
 
 
 class Stream(ABC):
@@ -121,6 +143,7 @@ class StreamCounts:
     terminated: int = 0
     rehired: int = 0
     skipped: int = 0
+    merged: int = 0  # duplicates merged into another record of the same key
 
     def add(self, other: StreamCounts) -> None:
         for name in self.__slots__:
@@ -141,15 +164,56 @@ class SyncReport:
     run_id: int | None = None
     counts: dict[str, StreamCounts] = field(default_factory=dict)
     skips: list[dict[str, str]] = field(default_factory=list)
+    #: Per stream, each kind of skip (its reason without the values) and how many records.
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: The streams that failed, with what went wrong (the others ran all the same).
+    failed: dict[str, str] = field(default_factory=dict)
+    #: What an admin should know besides the counts: merged duplicates, kept bookmarks.
+    notes: list[str] = field(default_factory=list)
     #: What the sink could not join after the run (workers whose organisation or manager it
     #: does not know); empty for a dry run or a sink that does not check.
     consistency: dict[str, Any] = field(default_factory=dict)
 
-    def skip(self, stream: str, key: str, reason: str) -> None:
+    def skip(self, stream: str, key: str, reason: str, *, kinds: Sequence[str] = ()) -> None:
+        """Count a skipped record; ``kinds`` are its reasons without values (for grouping)."""
         self.counts.setdefault(stream, StreamCounts()).skipped += 1
         if len(self.skips) < MAX_REPORTED_SKIPS:
             self.skips.append({"stream": stream, "key": key, "reason": reason})
+        grouped = self.reasons.setdefault(stream, {})
+        for kind in kinds or (skip_kind(reason),):
+            grouped[kind] = grouped.get(kind, 0) + 1
         log.warning("skipped %s record %s: %s", stream, key, reason)
+
+    def reasons_text(self, stream: str, *, limit: int = 5) -> str:
+        """The stream's skip reasons, most frequent first: ``hire_date: … (3 records); …``."""
+        ranked = sorted(self.reasons.get(stream, {}).items(), key=lambda kv: (-kv[1], kv[0]))
+        text = "; ".join(f"{kind} ({n:,} record{'s' * (n != 1)})" for kind, n in ranked[:limit])
+        return text + (f"; and {len(ranked) - limit} more kinds" if len(ranked) > limit else "")
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+_VALUE = re.compile(r" = .*?(: expected .*)?$", re.DOTALL)
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def skip_kind(reason: str) -> str:
+    """A skip reason without the record's own values, so like reasons group together:
+    ``hire_date (report column Hire_Date) = '2020-02-31': expected a date`` becomes
+    ``hire_date (report column Hire_Date): expected a date``."""
+    return _VALUE.sub(lambda m: m[1] or ": a value that cannot be read", reason, count=1)
+
+
+def _problem_kind(path: str, message: str) -> str:
+    """A schema problem without the value, items of a list counted together."""
+    path = _INDEX.sub("[]", path)
+    if " is not valid: expected " in message:
+        value, expected = message.split(" is not valid: expected ", 1)
+        what = "missing" if value in ("null", '""') else "not valid"
+        return f"{path}: {what}: expected {expected}"
+    return f"{path}: {message}"
 
 
 class SyncSink(Protocol):
@@ -238,6 +302,7 @@ def run_sync(
     only: Sequence[str] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_progress: Callable[[str, int], None] | None = None,
+    max_skipped_share: float = DEFAULT_MAX_SKIPPED_SHARE,
 ) -> SyncReport:
     """Sync every stream of ``connector`` (or the ``only`` ones) into ``sink``.
 
@@ -246,10 +311,15 @@ def run_sync(
         dry_run: count what would change, write nothing (bookmarks stay where they are).
         only: names of the streams to sync.
         on_progress: called with the stream name and the records seen so far.
+        max_skipped_share: a stream that skips more than this share of the records it read
+            fails (0 to 1).
 
     Raises:
-        FatalError, RetriableError: the source failed; the run is recorded as failed, and what
-            earlier batches committed stays (with the bookmark of the last complete stream).
+        SyncFailedError: one or more streams failed; every other stream ran, the run is
+            recorded as failed naming them, and what their complete batches committed stays
+            (their bookmarks do not move).
+        StoreError, ConfigError: the store or the configuration failed, so no stream can run;
+            the run stops there.
     """
     streams = [s for s in connector.streams() if only is None or s.name in only]
     if only is not None and (unknown := set(only) - {s.name for s in streams}):
@@ -260,23 +330,61 @@ def run_sync(
     mode = "full" if full else "incremental"
     report = SyncReport(connector.name, mode, dry_run)
     report.run_id = sink.start_run(connector.name, mode, dry_run)
+    errors: dict[str, Exception] = {}
     try:
         for stream in streams:
-            _sync_stream(
-                connector,
-                stream,
-                sink,
-                report,
-                full=full,
-                dry_run=dry_run,
-                now=now,
-                on_progress=on_progress,
+            unreachable = next(
+                (n for n, e in errors.items() if isinstance(e, SourceUnreachableError)), None
             )
+            if unreachable is not None:  # the same host: retrying it per stream only waits
+                report.failed[stream.name] = (
+                    f"not tried: the source could not be reached (see {unreachable})"
+                )
+                continue
+            try:
+                _sync_stream(
+                    connector,
+                    stream,
+                    sink,
+                    report,
+                    full=full,
+                    dry_run=dry_run,
+                    now=now,
+                    on_progress=on_progress,
+                    max_skipped_share=max_skipped_share,
+                )
+            except (StoreError, ConfigError):
+                raise  # no stream can run: stop here
+            except Exception as err:  # this stream failed; the others still run
+                errors[stream.name] = err
+                report.failed[stream.name] = _failure(err)
+                log.error("%s stream %s failed: %s", connector.name, stream.name, _failure(err))
     except BaseException as err:
         sink.finish_run(report.run_id, report, error=f"{type(err).__name__}: {err}")
         raise
-    sink.finish_run(report.run_id, report, error=None)
-    return report
+    if not report.failed:
+        sink.finish_run(report.run_id, report, error=None)
+        return report
+    failed = "; ".join(f"{name}: {why}" for name, why in report.failed.items())
+    ran = [s.name for s in streams if s.name not in report.failed]
+    others = f" ({', '.join(ran)} synced)" if ran else ""
+    message = (
+        f"{connector.name} sync run {report.run_id} failed in {len(report.failed)} of "
+        f"{len(streams)} streams{others}: {failed}"
+    )
+    sink.finish_run(report.run_id, report, error=message)
+    first = next(iter(errors.values()), None)  # the cause, for callers that look deeper
+    raise SyncFailedError(message, report=report, failed=dict(report.failed)) from first
+
+
+def _failure(err: Exception) -> str:
+    """What went wrong, in one line: our own errors say it; others give their kind and first
+    line only (a database error's text would carry the row's values: personal data)."""
+    if isinstance(err, MentorbridgeError):
+        return str(err)
+    cause = getattr(err, "orig", None) or err  # SQLAlchemy wraps the driver's error
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first}" if first else type(cause).__name__
 
 
 def _sync_stream(
@@ -289,13 +397,14 @@ def _sync_stream(
     dry_run: bool,
     now: Callable[[], datetime],
     on_progress: Callable[[str, int], None] | None,
+    max_skipped_share: float,
 ) -> None:
     counts = report.counts.setdefault(stream.name, StreamCounts())
     since = None if full or not stream.incremental else sink.bookmark(connector.name, stream.name)
     window = Window(since=since, until=now())
     schema = f"{connector.name}/{stream.name}"
     batch: list[dict[str, Any]] = []
-    seen = 0
+    seen = skipped = fixable = 0
 
     def flush(bookmark: datetime | None) -> None:
         counts.add(
@@ -313,12 +422,17 @@ def _sync_stream(
     for item in stream.records(window):
         seen += 1
         if isinstance(item, Skipped):
+            skipped += 1
+            fixable += item.fixable
             report.skip(stream.name, item.key, item.reason)
         elif problems := schemas.check(schema, item, root=stream.name):
+            skipped += 1
+            fixable += 1
             report.skip(
                 stream.name,
                 stream.key_of(item),
                 "; ".join(f"{path}: {message}" for path, message in problems),
+                kinds=list(dict.fromkeys(_problem_kind(p, m) for p, m in problems)),
             )
         else:
             batch.append(item)
@@ -326,7 +440,36 @@ def _sync_stream(
                 flush(None)
         if on_progress is not None and seen % BATCH_SIZE == 0:
             on_progress(stream.name, seen)
-    # The bookmark moves only once the whole window is stored.
-    flush(window.until)
+    too_many = skipped > 0 and skipped > max_skipped_share * seen
+    # The bookmark moves only once the whole window is stored, and never past records the
+    # admin can fix: the next run reads them again.
+    flush(None if too_many or (fixable and stream.incremental) else window.until)
     if on_progress is not None:
         on_progress(stream.name, seen)
+    if counts.merged:
+        report.notes.append(f"{stream.name}: {_merged_note(stream.name, counts.merged)}")
+    if too_many:
+        raise _TooManySkipped(
+            f"{skipped:,} of {seen:,} records skipped ({skipped / seen:.0%}; "
+            f"workday.max_skipped_share allows {max_skipped_share:.0%}): "
+            f"{report.reasons_text(stream.name)} — fix the report or the field mapping "
+            "(workday.fields) and sync again; the bookmark did not move"
+        )
+    if fixable and stream.incremental:
+        report.notes.append(
+            f"{stream.name}: bookmark not moved: {fixable:,} skipped record(s) will be read "
+            "again by the next run once fixed"
+        )
+
+
+class _TooManySkipped(MentorbridgeError):
+    """A stream skipped more than its allowed share (the runner fails that stream)."""
+
+
+def _merged_note(stream: str, merged: int) -> str:
+    what = {
+        "job_profile_competencies": "duplicate requirements merged (kept the highest required "
+        "level)",
+        "succession_plans": "duplicate candidates merged (kept the last listed)",
+    }.get(stream, "duplicate records merged (kept the latest by last-updated, else the last read)")
+    return f"{merged:,} {what}"

@@ -13,6 +13,7 @@
     │   ├── SourceAuthError      an HRIS/LMS refused our credentials (after one token renewal)
     │   ├── SourcePermissionError  the credentials work but lack a permission (domain, scope)
     │   ├── SourceRequestError   the request is wrong: tenant, report, version, a validation fault
+    │   ├── SyncFailedError      a sync ran every stream but some failed (``report``, ``failed``)
     │   └── ListenError          `serve` cannot listen on its address (in use, not ours, privileged)
     ├── RetriableError           the same work may succeed later
     │   ├── StoreUnavailableError  PostgreSQL not listening, starting up, timing out
@@ -63,6 +64,7 @@ __all__ = [
     "StoreMissingError",
     "StoreNotMigratedError",
     "StoreUnavailableError",
+    "SyncFailedError",
     "UnknownReferenceError",
     "ValidationError",
 ]
@@ -150,6 +152,19 @@ class SourcePermissionError(SourceError, FatalError):
 
 class SourceRequestError(SourceError, FatalError):
     """The source says the request itself is wrong (unknown tenant or report, a bad parameter)."""
+
+
+class SyncFailedError(FatalError):
+    """A sync ran every stream it could, but one or more failed.
+
+    Attributes:
+        report: the run's report (counts, skips and the failures), for the caller to show.
+        failed: the failed streams' names, with what went wrong in each.
+    """
+
+    def __init__(self, message: str, *, report: Any = None, failed: dict[str, str]) -> None:
+        super().__init__(message)
+        self.report, self.failed = report, failed
 
 
 class ListenError(FatalError):

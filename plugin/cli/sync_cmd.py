@@ -14,6 +14,7 @@ from sqlalchemy import select
 from mentorbridge.connectors.workday.connector import STREAM_ORDER
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.errors import SyncFailedError
 from mentorbridge.plugin.jobs.sync import sync_workday
 from mentorbridge.plugin.store.sync_models import SyncRun
 
@@ -37,17 +38,24 @@ def command() -> None:
 )
 @pass_app
 def workday(app: AppContext, full: bool, dry_run: bool, streams: tuple[str, ...]) -> None:
-    """Sync workers, organisations, competencies and succession plans from Workday."""
+    """Sync workers, organisations, competencies and succession plans from Workday.
+
+    Every stream runs even when one fails; the run then exits 1 naming the failed streams.
+    """
     config = app.config
+    failure: SyncFailedError | None = None
     with compose.open_store(config) as store, _progress() as on_progress:
-        report = sync_workday(
-            config,
-            store,
-            full=full,
-            dry_run=dry_run,
-            only=list(streams) or None,
-            on_progress=on_progress,
-        )
+        try:
+            report = sync_workday(
+                config,
+                store,
+                full=full,
+                dry_run=dry_run,
+                only=list(streams) or None,
+                on_progress=on_progress,
+            )
+        except SyncFailedError as err:  # the report still says what every stream did
+            failure, report = err, err.report
     title = "dry run: nothing written" if dry_run else f"sync run {report.run_id}"
     click.echo(f"{title} ({report.mode})")
     _print_counts({name: vars_of(c) for name, c in report.counts.items()})
@@ -55,6 +63,14 @@ def workday(app: AppContext, full: bool, dry_run: bool, streams: tuple[str, ...]
         click.echo(f"  skipped {skip['stream']} {skip['key']}: {skip['reason']}")
     if len(report.skips) > 20:
         click.echo(f"  … {len(report.skips) - 20} more in `mentorbridge sync status`")
+    for stream in report.reasons:
+        click.echo(f"  {stream} skipped, by reason: {report.reasons_text(stream, limit=10)}")
+    for note in report.notes:
+        click.echo(f"  note: {note}")
+    for stream, why in report.failed.items():
+        click.echo(f"  FAILED {stream}: {why}")
+    if failure is not None:
+        raise failure  # one line on stderr, exit 1
     _print_consistency(report.consistency)
 
 

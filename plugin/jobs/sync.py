@@ -34,7 +34,9 @@ def sync_workday(
 
     Raises:
         ConflictError: another sync holds the lease.
-        MentorbridgeError: the source failed (the run is recorded as failed).
+        SyncFailedError: one or more streams failed (the others ran; the run is recorded as
+            failed and the error carries its report).
+        MentorbridgeError: the store or the configuration failed.
     """
     connector = compose.workday_connector(config, store, **connector_options)
     try:
@@ -53,6 +55,7 @@ def sync_workday(
                 dry_run=dry_run,
                 only=only,
                 on_progress=progress,
+                max_skipped_share=config["workday"]["max_skipped_share"],
                 **clock,
             )
     finally:

@@ -25,6 +25,7 @@ from mentorbridge.connectors.workday.fields import SENSITIVE_FIELDS
 from mentorbridge.plugin.privacy.markers import ErasedWorkers
 from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.hris_merge import merge_duplicates
 from mentorbridge.plugin.store.hris_models import (
     Competency,
     CompetencyAssessment,
@@ -176,7 +177,7 @@ class HrisMirror:
             return
         if stream == "workers":
             records = [self._visible(r) for r in records]
-        batch = {_key(spec, r): r for r in records}  # a record twice in a batch: the last wins
+        batch = merge_duplicates(session, stream, records, lambda r: _key(spec, r), counts)
         existing = _existing(session, spec, list(batch), with_status=stream == "workers")
         now = utc_now()
         inserts: list[dict[str, Any]] = []

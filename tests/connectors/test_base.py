@@ -20,7 +20,7 @@ from mentorbridge.connectors.base import (
     prefetched,
     run_sync,
 )
-from mentorbridge.plugin.errors import FatalError, SourceUnavailableError
+from mentorbridge.plugin.errors import FatalError, SourceUnavailableError, SyncFailedError
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris import HrisMirror
 from mentorbridge.plugin.store.hris_models import HrisOrganization
@@ -92,7 +92,9 @@ def test_invalid_records_are_skipped_counted_and_reported(store: Store) -> None:
         Skipped("ORG-3", "manager (column Manager_ID) = 'x'"),
         org(4, inactive="maybe"),
     ]
-    report = run_sync(Fake(Organizations(items)), HrisMirror(store), now=clock(T0))
+    report = run_sync(
+        Fake(Organizations(items)), HrisMirror(store), now=clock(T0), max_skipped_share=1
+    )
     counts = report.counts["organizations"]
     assert (counts.created, counts.skipped) == (1, 3)
     reasons = {s["key"]: s["reason"] for s in report.skips}
@@ -122,7 +124,7 @@ def test_a_failing_source_fails_the_run_loudly_and_a_rerun_resumes(store: Store)
     items = [org(n) for n in range(BATCH_SIZE * 2 + 10)]
     run_sync(Fake(Organizations(items[:5])), mirror, now=clock(T0))
     later = T0 + timedelta(days=1)
-    with pytest.raises(SourceUnavailableError, match="still failing"):
+    with pytest.raises(SyncFailedError, match=r"organizations: .* still failing"):
         run_sync(Fake(Organizations(items, fail_after=BATCH_SIZE + 7)), mirror, now=clock(later))
     failed = runs(store)[-1]
     assert failed.status == "failed" and "still failing" in failed.message

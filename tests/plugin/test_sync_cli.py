@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
+from mentorbridge.connectors.workday.connector import sample_directory
 from mentorbridge.connectors.workday.sample.tenant import generate_tenant
 from mentorbridge.plugin.cli import cli
 from tests.conftest import keys_env
@@ -50,48 +52,60 @@ def test_a_dry_run_writes_nothing(env: dict[str, str]) -> None:
     assert line.split()[1] == "500"  # created now: the dry run stored nothing
 
 
-def test_skipped_records_are_listed_with_their_reason(env: dict[str, str], tmp_path: Path) -> None:
+def export_workers(tmp_path: Path, env: dict[str, str], change: Any) -> dict[str, str]:
+    """The sample workers report, changed by ``change(rows)``, as the files source."""
+    rows = json.loads((sample_directory() / "workers.json").read_text())["Report_Entry"]
+    change(rows)
     files = tmp_path / "export"
     files.mkdir()
-    rows = [
-        {
-            "Workday_ID": "w1",
-            "Employee_ID": "1",
-            "Worker_Type": "Employee",
-            "Legal_Name": "Ada",
-            "Hire_Date": "2020-01-01",
-            "Active_Status": "1",
-        },
-        {
-            "Workday_ID": "w2",
-            "Employee_ID": "2",
-            "Worker_Type": "Employee",
-            "Legal_Name": "Bea",
-            "Hire_Date": "2020-02-31",
-            "Active_Status": "1",
-        },
-        {
-            "Workday_ID": "w3",
-            "Employee_ID": "3",
-            "Worker_Type": "Employee",
-            "Hire_Date": "2020-03-01",
-            "Active_Status": "1",
-        },
-    ]
     (files / "workers.json").write_text(json.dumps({"Report_Entry": rows}))
-    env = {
+    return {
         **env,
         "MENTORBRIDGE_WORKDAY_SOURCE": "files",
         "MENTORBRIDGE_WORKDAY_FILES_DIR": str(files),
     }
+
+
+def test_skipped_records_are_listed_with_their_reason(env: dict[str, str], tmp_path: Path) -> None:
+    def break_two(rows: list[dict[str, Any]]) -> None:
+        rows[1]["Hire_Date"] = "2020-02-31"
+        del rows[2]["Legal_Name"]
+
+    env = export_workers(tmp_path, env, break_two)
     result = run(env, "sync", "workday")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.output  # 2 of 500: within the allowed 1%
     assert (
-        "skipped workers w2: hire_date (report column Hire_Date) = '2020-02-31': expected "
-        "a date such as 2024-03-01"
+        "hire_date (report column Hire_Date) = '2020-02-31': expected a date such as 2024-03-01"
     ) in result.output
-    assert "skipped workers w3: workers.legal_name" in result.output
-    assert "skipped workers w3" in run(env, "sync", "status").output
+    assert "workers.legal_name" in result.output
+    assert "skipped workers ad2b92edb90759c50f5cb6a8cf482c12" in run(env, "sync", "status").output
+
+
+def test_a_stream_skipping_more_than_the_allowed_share_exits_1_with_reasons_counted(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    def drop_names(rows: list[dict[str, Any]]) -> None:
+        for row in rows[:20]:
+            del row["Legal_Name"]
+        rows[20]["Hire_Date"] = "soon"
+
+    env = export_workers(tmp_path, env, drop_names)
+    result = CliRunner().invoke(cli, ["sync", "workday"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "FAILED workers: 21 of 500 records skipped (4%; workday.max_skipped_share " in (
+        result.stdout
+    )
+    assert (
+        "workers skipped, by reason: workers.legal_name: missing: expected non-empty text "
+        "(20 records); "
+        "hire_date (report column Hire_Date): expected a date such as 2024-03-01 (1 record)"
+    ) in result.stdout
+    last = result.stderr.splitlines()[-1]  # log lines come first
+    assert last.startswith("mentorbridge: workday sync run 1 failed in 1 of 1 streams: workers: ")
+    assert "Traceback" not in result.stderr
+    assert "run 1: workday incremental, failed" in run(env, "sync", "status").output
+    relaxed = run({**env, "MENTORBRIDGE_WORKDAY_MAX_SKIPPED_SHARE": "0.05"}, "sync", "workday")
+    assert relaxed.exit_code == 0, relaxed.output
 
 
 def test_a_failing_source_exits_1_and_the_run_is_recorded(

@@ -17,7 +17,7 @@ from mentorbridge.connectors.workday.sample.tenant import generate_tenant
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import cli
 from mentorbridge.plugin.config import Config, load_config
-from mentorbridge.plugin.errors import SourceUnreachableError
+from mentorbridge.plugin.errors import SourceUnreachableError, SyncFailedError
 from mentorbridge.plugin.jobs.sync import sync_workday
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.xapi.localrs import free_port
@@ -103,10 +103,13 @@ def test_a_sync_still_retries_a_host_it_cannot_reach(store: Store) -> None:
     host = f"http://127.0.0.1:{free_port()}"
     config = api_config(host, max_retries=3)
     waits: list[float] = []
-    with pytest.raises(SourceUnreachableError, match="still failing after 4 attempts") as err:
-        sync_workday(config, store, only=["workers"], sleep=waits.append)
-    assert len(waits) == 3
-    assert err.value.url.startswith(f"{host}/ccx/service/customreport2/acme/")
+    with pytest.raises(SyncFailedError, match="still failing after 4 attempts") as err:
+        sync_workday(config, store, sleep=waits.append)
+    assert len(waits) == 3  # retried once, not once per stream: the other streams wait no more
+    cause = err.value.__cause__
+    assert isinstance(cause, SourceUnreachableError)
+    assert cause.url.startswith(f"{host}/ccx/service/customreport2/acme/")
+    assert err.value.failed["succession_plans"].startswith("not tried: the source could not")
 
 
 def test_check_names_the_key_of_a_report_it_cannot_find(store: Store) -> None:

@@ -31,7 +31,7 @@ from mentorbridge.connectors.workday.sample.tenant import (
 )
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.config import Config, load_config
-from mentorbridge.plugin.errors import SourceRequestError, SourceUnavailableError
+from mentorbridge.plugin.errors import SyncFailedError
 from mentorbridge.plugin.jobs.sync import sync_workday
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris_models import (
@@ -242,7 +242,7 @@ def test_soap_validation_faults_fail_the_run_with_their_message(
     server.fail_next(
         path_contains="/Human_Resources/", status=500, body=body, content_type="text/xml"
     )
-    with pytest.raises(SourceRequestError, match="is not a valid ID value"):
+    with pytest.raises(SyncFailedError, match=r"workers: .*is not a valid ID value"):
         sync(config(server, workers_from="soap"), store, full=True, only=["workers"])
     with store.reading() as session:
         run = session.scalar(select(SyncRun).order_by(SyncRun.id.desc()))
@@ -347,7 +347,7 @@ def test_a_crash_mid_sync_resumes_from_the_last_bookmark_without_loss(
                 )
 
     session.hooks["response"].append(fail_after_second_page)
-    with pytest.raises(SourceUnavailableError, match="still failing after 2 attempts"):
+    with pytest.raises(SyncFailedError, match=r"workers: .*still failing after 2 attempts"):
         sync(cfg, store, only=["workers"], session=session)
     session.close()
     with store.reading() as session_:
