@@ -230,6 +230,34 @@ class WorkdayClient:
             headers={"Accept": "application/json"},
         )
 
+    def rest_item(self, url: str, *, what: str) -> dict[str, Any] | None:
+        """One REST resource by its id (bearer auth, renewed once on a 401); ``None`` when
+        Workday answers 404 (the integration user may not see it, or it is gone)."""
+
+        def read(response: requests.Response) -> dict[str, Any] | None:
+            if response.status_code == 404:
+                return None
+            _raise_for_status(response, what)
+            try:
+                body = response.json()
+            except ValueError:
+                raise SourceUnavailableError(
+                    f"{what}: malformed JSON from Workday", response=response
+                ) from None
+            if not isinstance(body, dict):
+                raise SourceUnavailableError(f"{what}: expected a JSON object", response=response)
+            return body
+
+        return self.http.call(
+            "GET",
+            url,
+            auth=self.bearer,
+            renew_auth=self.bearer.renew,
+            read=read,
+            what=what,
+            headers={"Accept": "application/json"},
+        )
+
     @contextmanager
     def report(
         self, url: str, *, params: dict[str, str], auth: AuthBase, what: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
@@ -189,12 +190,65 @@ def _day(value: Any) -> str | None:
     return text[:10] if text else None
 
 
+#: Per-worker detail requests in flight at once (a page holds at most 100 workers).
+DETAIL_CONCURRENCY = 4
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over``'s values where ``over`` has one (objects merged field by field)."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        elif value is not None:
+            merged[key] = value
+    return merged
+
+
 class RestWorkers(_RestStream):
-    """Workers from the REST workers resource (staffing shape)."""
+    """Workers from the REST workers resource (staffing shape).
+
+    A tenant's staffing pages may leave out the hire date (and with it manager, management
+    level and time zone). For a worker whose page lacks the hire date, the worker's own
+    resource (``workers/{id}``) is read and merged in: only for those workers, a page at a time,
+    at most :data:`DETAIL_CONCURRENCY` requests at once. A hire date neither gives stays empty
+    (the mirror allows it for REST). REST lists no terminated workers: terminations need a
+    custom report or SOAP.
+    """
 
     name = "workers"
     primary_key = PRIMARY_KEYS["workers"]
     resource = "workers"
+    #: Detail requests made by the last run (for tests and the run's log).
+    details_read = 0
+
+    def pages(self) -> Iterator[list[dict[str, Any]]]:
+        self.details_read = 0
+        for page in super().pages():
+            yield self._with_details(page)
+
+    def _with_details(self, page: list[Any]) -> list[Any]:
+        lacking = [
+            index
+            for index, item in enumerate(page)
+            if isinstance(item, dict) and item.get("id") and not item.get("hireDate")
+        ]
+        if not lacking:
+            return page
+        base = self.client.rest_url(self.service_path, self.resource)
+
+        def detail(index: int) -> dict[str, Any] | None:
+            wid = page[index]["id"]
+            return self.client.rest_item(f"{base}/{wid}", what=f"worker {wid}")
+
+        with ThreadPoolExecutor(DETAIL_CONCURRENCY, thread_name_prefix="worker-detail") as pool:
+            details = list(pool.map(detail, lacking))
+        self.details_read += len(lacking)
+        page = list(page)
+        for index, found in zip(lacking, details, strict=True):
+            if found is not None:
+                page[index] = _deep_merge(page[index], found)
+        return page
 
     def normalize(self, item: dict[str, Any], today: date) -> dict[str, Any]:
         job = item.get("primaryJob") or {}

@@ -40,6 +40,10 @@ __all__ = ["DEFAULT_REPORTS", "WorkdayServer"]
 
 _TOKEN = re.compile(r"/ccx/oauth2/(?P<tenant>[^/]+)/token")
 _REST_WORKERS = re.compile(r"/ccx/api/(?:staffing/v6|v1)/(?P<tenant>[^/]+)/workers")
+_REST_WORKER = re.compile(r"/ccx/api/(?:staffing/v6|v1)/(?P<tenant>[^/]+)/workers/(?P<wid>[^/]+)")
+#: What a staffing page may leave out of a worker (``rest_workers="staffing"``).
+_STAFFING_OMITS = ("hireDate", "originalHireDate")
+_STAFFING_JOB_OMITS = ("managementLevel", "manager")
 _REST_ORGS = re.compile(r"/ccx/api/v1/(?P<tenant>[^/]+)/supervisoryOrganizations")
 _RAAS = re.compile(
     r"/ccx/service/customreport2/(?P<tenant>[^/]+)/(?P<owner>[^/]+)/(?P<report>[^/]+)"
@@ -70,6 +74,9 @@ class WorkdayServer:
     and ``report_prompts`` names the two date prompts. ``rest_organization_ids`` is how REST
     names organisations: ``"reference"`` (their reference ids, as reports and SOAP do),
     ``"wid"`` (WIDs, each organisation also carrying its ``referenceID``) or ``"wid-only"``.
+    ``rest_workers`` ``"staffing"`` pages workers as a tenant's staffing API may: active workers
+    only, without hire dates, manager, management level or time zone; ``/workers/{id}`` always
+    answers the whole worker.
     """
 
     def __init__(
@@ -97,10 +104,14 @@ class WorkdayServer:
         soap_reference_ids: bool = False,
         soap_time_zone: str = "Time_Zone",
         rest_organization_ids: str = "reference",
+        rest_workers: str = "full",
     ) -> None:
         if rest_organization_ids not in rest.ORG_IDS:
             raise ValueError(f"rest_organization_ids must be one of {rest.ORG_IDS}")
         self.rest_organization_ids = rest_organization_ids
+        if rest_workers not in ("full", "staffing"):
+            raise ValueError(f"rest_workers must be full or staffing, not {rest_workers!r}")
+        self.rest_workers = rest_workers
         if total not in ("correct", "missing", "wrong"):
             raise ValueError(f"total must be correct, missing or wrong, not {total!r}")
         if expires_in not in ("seconds", "minus-one", "missing"):
@@ -303,6 +314,7 @@ class WorkdayServer:
         routes: list[tuple[re.Pattern[str], str, Callable[[Incoming, dict[str, str]], Reply]]] = [
             (_TOKEN, "POST", self._token),
             (_REST_WORKERS, "GET", self._rest_workers),
+            (_REST_WORKER, "GET", self._rest_worker_detail),
             (_REST_ORGS, "GET", self._rest_organizations),
             (_RAAS, "GET", self._raas),
             (_SOAP, "POST", self._soap),
@@ -349,7 +361,33 @@ class WorkdayServer:
 
     def _rest_workers(self, request: Incoming, _: dict[str, str]) -> Reply:
         view = self._current_view()
+        if self.rest_workers == "staffing":
+            active = view.selection(
+                ("rest", "active"), lambda: [w for w in view.workers if w["active"]]
+            )
+            return self._rest_page(request, active, lambda w: self._staffing_worker(view, w))
         return self._rest_page(request, view.workers, lambda w: self._rest_worker(view, w))
+
+    def _staffing_worker(self, view: TenantView, worker: dict[str, Any]) -> str:
+        def render() -> str:
+            body = json.loads(self._rest_worker(view, worker))
+            for name in _STAFFING_OMITS:
+                body.pop(name, None)
+            for name in _STAFFING_JOB_OMITS:
+                body["primaryJob"].pop(name, None)
+            body["primaryJob"]["location"].pop("timeZone", None)
+            return json.dumps(body, ensure_ascii=False)
+
+        return view.fragment(("staffing", worker["workday_id"]), render)
+
+    def _rest_worker_detail(self, request: Incoming, parts: dict[str, str]) -> Reply:
+        if not self.auth.bearer_ok(request.headers.get("Authorization")):
+            return _INVALID_TOKEN
+        view = self._current_view()
+        worker = next((w for w in view.workers if w["workday_id"] == parts["wid"]), None)
+        if worker is None:
+            return _NOT_FOUND
+        return Reply(200, self._rest_worker(view, worker).encode())
 
     def _rest_worker(self, view: TenantView, worker: dict[str, Any]) -> str:
         return view.fragment(
