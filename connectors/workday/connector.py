@@ -30,7 +30,7 @@ from mentorbridge.connectors.workday.auth import (
     ws_security_header,
 )
 from mentorbridge.connectors.workday.client import WorkdayClient
-from mentorbridge.connectors.workday.fields import SENSITIVE_FIELDS
+from mentorbridge.connectors.workday.inspect import CHECK_SAMPLE, sample_report
 from mentorbridge.connectors.workday.soap import SoapWorkers
 from mentorbridge.connectors.workday.streams import (
     FileRows,
@@ -43,16 +43,6 @@ from mentorbridge.plugin.errors import ConfigError, MentorbridgeError, SourceUnr
 
 __all__ = ["STREAM_ORDER", "WorkdayConnector", "sample_directory"]
 
-CHECK_SAMPLE = 200  # records `workday check` reads per stream
-#: Fields most rows rightly leave out: their absence from a small sample proves nothing.
-SPARSE_FIELDS = {
-    "workers": ("termination_date", "additional_jobs"),
-    "organizations": ("type", "superior_organization_id", "manager_employee_id"),
-    "competencies": ("category", "scale_id"),
-    "competency_assessments": ("level", "last_updated"),
-    "job_profile_competencies": ("job_profile",),
-    "succession_plans": ("position", "incumbent_employee_id", "last_updated"),
-}
 #: Streams in the order they are synced (organisations before the workers who belong to them).
 STREAM_ORDER = (
     "organizations",
@@ -126,6 +116,7 @@ class WorkdayConnector(Connector):
         s = self.settings
         aliases = s["fields"]
         sensitive = s["sensitive_fields"]
+        absent = s["absent_columns"]
         if s["source"] in ("sample", "files"):
             rows = (
                 FileRows(sample_directory(), "json")
@@ -139,7 +130,7 @@ class WorkdayConnector(Connector):
                     key="workday.files_dir",
                 )
             return [
-                ReportStream(name, rows, aliases, sensitive=sensitive)
+                ReportStream(name, rows, aliases, sensitive=sensitive, absent_columns=absent)
                 for name in STREAM_ORDER
                 if rows.path(name).is_file()
             ]
@@ -167,7 +158,9 @@ class WorkdayConnector(Connector):
             elif name == "workers" and s["workers_from"] == "soap":
                 built[name] = self._soap_workers(client)
             elif report_rows is not None and name in reports:
-                built[name] = ReportStream(name, report_rows, aliases, sensitive=sensitive)
+                built[name] = ReportStream(
+                    name, report_rows, aliases, sensitive=sensitive, absent_columns=absent
+                )
             elif name == "organizations" and self._bearer_possible():
                 built[name] = RestOrganizations(
                     client, service_path="v1", page_size=s["rest_page_size"]
@@ -343,28 +336,38 @@ class WorkdayConnector(Connector):
     def _check_stream(self, stream: Stream) -> CheckResult:
         """One source's check; a host that cannot be reached is raised for :meth:`check`."""
         source = _describe(stream)
+        if isinstance(stream, ReportStream):
+            return self._check_report(stream, source)
         try:
-            rows = 0
-            present: set[str] = set()
-            for item in _first(stream, CHECK_SAMPLE):
-                rows += 1
-                if isinstance(item, dict):
-                    present |= {k for k, v in item.items() if v not in (None, [], "")}
+            rows = sum(1 for _ in _first(stream, CHECK_SAMPLE))
         except SourceUnreachableError:
             raise
         except MentorbridgeError as err:
             return CheckResult(source, False, str(err))
-        warnings = ()
-        if rows and isinstance(stream, ReportStream):
-            warnings = _absent_fields(stream, present, sample=rows)
-        if rows >= CHECK_SAMPLE:
-            detail = (
-                f"first {rows} rows read (a sample; `mentorbridge sync workday --dry-run` "
-                "reads and counts them all)"
-            )
-        else:
-            detail = f"{rows} record(s) read (all there are)"
-        return CheckResult(source, True, detail, warnings)
+        return CheckResult(source, True, _read_detail(rows))
+
+    def _check_report(self, stream: ReportStream, source: str) -> CheckResult:
+        """A report's check: its first rows, the layout they have (one row per item, or items
+        nested under a parent row) and the mapped columns, nested ones too, that none carries."""
+        try:
+            sample = sample_report(stream, CHECK_SAMPLE)
+        except SourceUnreachableError:
+            raise
+        except MentorbridgeError as err:
+            return CheckResult(source, False, str(err))
+        detail = _read_detail(sample.rows)
+        if sample.layout:
+            detail = f"{detail}; layout: {sample.layout}"
+        return CheckResult(source, True, detail, sample.warnings)
+
+
+def _read_detail(rows: int) -> str:
+    if rows >= CHECK_SAMPLE:
+        return (
+            f"first {rows} rows read (a sample; `mentorbridge sync workday --dry-run` "
+            "reads and counts them all)"
+        )
+    return f"{rows} record(s) read (all there are)"
 
 
 def _first(stream: Stream, limit: int) -> Iterator[dict[str, Any] | Skipped]:
@@ -393,23 +396,3 @@ def _describe(stream: Stream) -> str:
         )
         return f"{stream.name} ({where})"
     return f"{stream.name} ({kind})"
-
-
-def _absent_fields(stream: ReportStream, present: set[str], *, sample: int) -> tuple[str, ...]:
-    """Configured columns no row carries: the report lacks them, or (Workday drops what the
-    integration user may not see) the user lacks the domain permission."""
-    aliases = stream.aliases[stream.name]
-    sparse = SPARSE_FIELDS.get(stream.name, ()) if sample < CHECK_SAMPLE else ()
-    expected = [
-        field
-        for field, alias in aliases.items()
-        if alias
-        and field not in sparse
-        and (field not in SENSITIVE_FIELDS or field in stream.sensitive)
-    ]
-    return tuple(
-        f"{field} (column {aliases[field]}) is absent from every row read: add it to the "
-        "report, or grant the integration user the domain that secures it"
-        for field in expected
-        if field not in present
-    )

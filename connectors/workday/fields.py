@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-__all__ = ["NESTED", "SENSITIVE_FIELDS", "STREAM_FIELDS", "RowError", "normalize", "read_value"]
+__all__ = [
+    "NESTED",
+    "SENSITIVE_FIELDS",
+    "STREAM_FIELDS",
+    "RowError",
+    "alias_columns",
+    "lookup",
+    "normalize",
+    "read_value",
+]
 
 
 class RowError(ValueError):
@@ -228,18 +237,47 @@ _DEFAULTS = {"inactive": False, "top_candidate": False, "temporary_fill": False}
 SENSITIVE_FIELDS = ("birth_generation", "gender", "ethnicity")
 
 
+def alias_columns(alias: Any) -> tuple[str, ...]:
+    """The report columns one alias reads: ``"A"``, ``["A", "B"]`` or ``"A,B"`` (composed)."""
+    if isinstance(alias, list | tuple):
+        parts = [str(a) for a in alias]
+    else:
+        parts = str(alias or "").split(",")
+    return tuple(p.strip() for p in parts if p.strip())
+
+
+def lookup(row: Mapping[str, Any], alias: Any) -> Any:
+    """A row's value for an alias; a composed alias joins its parts with single spaces and
+    drops the empty ones (``Legal_First_Name`` + ``Legal_Last_Name`` → ``Ada Lovelace``)."""
+    columns = alias_columns(alias)
+    if len(columns) <= 1:
+        return row.get(columns[0]) if columns else None
+    parts = []
+    for column in columns:
+        value = row.get(column)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str) and value.strip():
+            parts.append(" ".join(value.split()))
+    return " ".join(parts) or None
+
+
 def normalize(
     stream: str,
     row: Mapping[str, Any],
-    aliases: Mapping[str, Mapping[str, str]],
+    aliases: Mapping[str, Mapping[str, Any]],
     *,
     sensitive: Sequence[str] = (),
+    absent: Collection[str] = (),
 ) -> dict[str, Any]:
     """One report row as a normalised record of ``stream``.
 
     Args:
-        aliases: per stream and nested list, our field → report column ("" = not read).
+        aliases: per stream and nested list, our field → report column ("" = not read; a list
+            of columns, or columns joined by commas, compose one text value).
         sensitive: the sensitive fields an admin enabled; the others are never read.
+        absent: fields (``list.field`` inside lists) whose columns the run lacks: left out of
+            the record, so the mirror keeps what it holds.
 
     Raises:
         RowError: a value cannot be read.
@@ -248,21 +286,29 @@ def normalize(
     for field, kind in STREAM_FIELDS[stream].items():
         if field in SENSITIVE_FIELDS and field not in sensitive:
             continue
+        if field in absent:
+            continue
         alias = aliases[stream].get(field, "")
-        value = row.get(alias) if alias else None
+        value = lookup(row, alias)
         if kind.startswith("list:"):
-            record[field] = _items(field, alias, value, kind[5:], aliases)
+            inner = {p.split(".", 1)[1] for p in absent if p.startswith(field + ".")}
+            record[field] = _items(field, alias, value, kind[5:], aliases, inner)
             continue
         try:
             read = _READERS[kind](value) if value is not None else None
         except ValueError as err:
-            raise RowError(field, alias, value, str(err)) from None
+            raise RowError(field, " + ".join(alias_columns(alias)), value, str(err)) from None
         record[field] = _DEFAULTS.get(field) if read is None and field in _DEFAULTS else read
     return record
 
 
 def _items(
-    field: str, alias: str, value: Any, nested: str, aliases: Mapping[str, Mapping[str, str]]
+    field: str,
+    alias: str,
+    value: Any,
+    nested: str,
+    aliases: Mapping[str, Mapping[str, Any]],
+    absent: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     if value is None or value == "":
         return []
@@ -275,4 +321,4 @@ def _items(
         value = [value]
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise RowError(field, alias, value, "an array of objects")
-    return [normalize(nested, item, aliases) for item in value]
+    return [normalize(nested, item, aliases, absent=absent) for item in value]

@@ -15,7 +15,19 @@ import ijson
 
 from mentorbridge.plugin.errors import SourceUnavailableError
 
-__all__ = ["iter_report_rows"]
+__all__ = ["ReportBody", "iter_report_rows"]
+
+
+class ReportBody:
+    """A report body whose rows can be read more than once: a first pass finds the columns
+    the run carries, the second reads the records. Each iteration starts at the first row."""
+
+    def __init__(self, body: IO[bytes], fmt: str, *, what: str) -> None:
+        self.body, self.fmt, self.what = body, fmt, what
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self.body.seek(0)
+        return iter_report_rows(self.body, self.fmt, what=self.what)
 
 
 def iter_report_rows(body: IO[bytes], fmt: str, *, what: str) -> Iterator[dict[str, Any]]:

@@ -6,8 +6,9 @@ Every stream yields normalised records (``schemas/workday/<stream>.schema.json``
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
@@ -18,9 +19,17 @@ from requests.auth import AuthBase
 
 from mentorbridge.connectors.base import Skipped, Stream, Window, prefetched
 from mentorbridge.connectors.workday.client import WorkdayClient
-from mentorbridge.connectors.workday.fields import RowError, normalize
-from mentorbridge.connectors.workday.reportfile import iter_report_rows
-from mentorbridge.plugin.errors import SourceRequestError
+from mentorbridge.connectors.workday.columns import (
+    ROWS_UNDER,
+    Columns,
+    absent_fields,
+    expand_row,
+    nested_under,
+    required_fields,
+)
+from mentorbridge.connectors.workday.fields import RowError, lookup, normalize
+from mentorbridge.connectors.workday.reportfile import ReportBody
+from mentorbridge.plugin.errors import SourcePermissionError, SourceRequestError
 
 __all__ = [
     "INCREMENTAL_REPORTS",
@@ -31,6 +40,8 @@ __all__ = [
     "RestOrganizations",
     "RestWorkers",
 ]
+
+log = logging.getLogger(__name__)
 
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "workers": ("workday_id",),
@@ -49,7 +60,7 @@ class RowSource(Protocol):
 
     def incremental(self, stream: str) -> bool: ...
 
-    def rows(self, stream: str, window: Window) -> AbstractContextManager[Iterator[dict]]: ...
+    def rows(self, stream: str, window: Window) -> AbstractContextManager[Iterable[dict]]: ...
 
 
 class FileRows:
@@ -72,7 +83,7 @@ class FileRows:
         except OSError as err:
             raise SourceRequestError(f"cannot read the report file {path}: {err.strerror}") from err
         with body:
-            yield iter_report_rows(body, self.fmt, what=f"report file {path}")
+            yield ReportBody(body, self.fmt, what=f"report file {path}")
 
 
 class ReportRows:
@@ -104,7 +115,7 @@ class ReportRows:
             params[self.prompts["updated_through"]] = window.until.isoformat()
         what = f"custom report {self.reports[stream]}"
         with self.client.report(self.url(stream), params=params, auth=self.auth, what=what) as body:
-            yield iter_report_rows(body, "json", what=what)
+            yield ReportBody(body, "json", what=what)
 
 
 class ReportStream(Stream):
@@ -117,23 +128,87 @@ class ReportStream(Stream):
         aliases: Mapping[str, Mapping[str, str]],
         *,
         sensitive: Sequence[str] = (),
+        absent_columns: str = "fail",
     ) -> None:
         self.name, self.source, self.aliases = name, source, aliases
         self.primary_key = PRIMARY_KEYS[name]
         self.incremental = source.incremental(name)
         self.sensitive = tuple(sensitive)
+        self.absent_mode = absent_columns
+        #: The mapped fields absent from every row of the last run, with their columns.
+        self.absent: dict[str, str] = {}
 
     def records(self, window: Window) -> Iterator[dict[str, Any] | Skipped]:
         with self.source.rows(self.name, window) as rows:
+            if iter(rows) is rows:  # a one-pass iterator: keep the rows for the second pass
+                rows = list(rows)
+            absent = self.absent_columns(rows)
             for row in rows:
                 try:
-                    yield normalize(self.name, row, self.aliases, sensitive=self.sensitive)
+                    items = self.items(row)
                 except RowError as err:
                     yield Skipped(self._row_key(row), str(err))
+                    continue
+                for item in items:
+                    try:
+                        yield normalize(
+                            self.name, item, self.aliases, sensitive=self.sensitive, absent=absent
+                        )
+                    except RowError as err:
+                        yield Skipped(self._row_key(item), str(err))
+
+    def items(self, row: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """A report row's items: the row itself, or the items nested under ``rows_under``."""
+        under = self.aliases[self.name].get(ROWS_UNDER) or ""
+        return expand_row(row, under) if under else [row]
+
+    def absent_columns(self, rows: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+        """The mapped fields whose columns no row of this run carries (a first pass over the
+        rows). They are left out of every record, so the mirror keeps what it holds, and with
+        ``absent_columns = "fail"`` (or a required field among them) the stream fails.
+
+        Raises:
+            SourcePermissionError: the stream cannot be synced without these columns.
+        """
+        columns = Columns()
+        for row in rows:
+            try:
+                for item in self.items(row):
+                    columns.add(item)
+            except RowError:
+                columns.rows += 1
+        self.absent = absent_fields(self.name, columns, self.aliases, sensitive=self.sensitive)
+        if not self.absent:
+            return frozenset()
+        listed = ", ".join(f"{field} (column {col})" for field, col in self.absent.items())
+        message = (
+            f"{self.name}: {len(self.absent)} mapped column(s) absent from every one of the "
+            f"{columns.rows} rows of this run: {listed}. Workday drops a column the integration "
+            "user may not see: grant the integration user the domain that secures it, or put "
+            "the column back in the report"
+        )
+        if not self.aliases[self.name].get(ROWS_UNDER) and (
+            under := nested_under(self.name, columns, self.aliases, sensitive=self.sensitive)
+        ):
+            raise SourceRequestError(
+                f"{self.name}: the report carries one row per parent with the items nested "
+                f"under column {under}, so {', '.join(self.absent)} are not at the top level of "
+                f'any row: set workday.fields.{self.name}.{ROWS_UNDER} = "{under}"'
+            )
+        required = sorted(set(self.absent) & required_fields(self.name))
+        if required:
+            raise SourcePermissionError(f"{message}; {', '.join(required)} cannot be left out")
+        if self.absent_mode != "warn":
+            raise SourcePermissionError(
+                f"{message}; to sync the rest and keep the stored values of these fields, set "
+                'workday.absent_columns = "warn"'
+            )
+        log.warning("%s; the mirror keeps their stored values (marked stale)", message)
+        return frozenset(self.absent)
 
     def _row_key(self, row: Mapping[str, Any]) -> str:
         fields = self.aliases[self.name]
-        return "/".join(str(row.get(fields.get(k, ""), "?")) for k in self.primary_key)
+        return "/".join(str(lookup(row, fields.get(k, "")) or "?") for k in self.primary_key)
 
 
 # -- REST -------------------------------------------------------------------------------------

@@ -38,6 +38,12 @@ from mentorbridge.plugin.store.hris_models import (
     WorkerEvent,
 )
 from mentorbridge.plugin.store.hris_orgs import consistency, upsert_organizations
+from mentorbridge.plugin.store.hris_stale import (
+    absent_in,
+    fill_children,
+    kept_columns,
+    mark_stale,
+)
 from mentorbridge.plugin.store.keys import keyring_of
 from mentorbridge.plugin.store.models import Person
 from mentorbridge.plugin.store.sync_models import SyncBookmark, SyncRun
@@ -151,6 +157,7 @@ class HrisMirror:
         with self.store.transaction(rollback=dry_run) as session:
             if records:
                 self._upsert(session, stream, spec, records, counts, run_id)
+                mark_stale(session, connector, stream, absent_in(stream, records), run_id)
             if bookmark is not None:
                 session.merge(
                     SyncBookmark(
@@ -180,6 +187,9 @@ class HrisMirror:
         batch = merge_duplicates(session, stream, records, lambda r: _key(spec, r), counts)
         existing = _existing(session, spec, list(batch), with_status=stream == "workers")
         now = utc_now()
+        # Fields the run could not see keep their stored values (plugin.store.hris_stale).
+        absent = absent_in(stream, batch.values())
+        kept = kept_columns(stream, absent)
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         changed: list[tuple[dict[str, Any], Any]] = []  # (record, existing row or None)
@@ -193,7 +203,7 @@ class HrisMirror:
             if row is None:
                 inserts.append(values | {"first_seen_at": now})
             else:
-                updates.append(values | {"id": row.id})
+                updates.append({k: v for k, v in values.items() if k not in kept} | {"id": row.id})
             changed.append((record, row))
         counts.created += len(inserts)
         counts.updated += len(updates)
@@ -207,7 +217,7 @@ class HrisMirror:
             session.execute(insert(WorkerEvent), events)
         elif stream in _CHILDREN:
             parents = {key: row.id for key, row in existing.items()} | ids
-            _replace_children(session, stream, spec, changed, parents)
+            _replace_children(session, stream, spec, changed, parents, absent)
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -412,22 +422,29 @@ _CHILDREN: dict[str, tuple[type, str, str, Any]] = {
 }
 
 
+#: What identifies a child row within its parent, so a field the run lacked keeps its value.
+_ITEM_KEYS = {"job_profile_competencies": "competency_id", "succession_plans": "employee_id"}
+
+
 def _replace_children(
     session: Session,
     stream: str,
     spec: _Spec,
     changed: list[tuple[dict[str, Any], Any]],
     parents: dict[tuple[str, ...], int],
+    absent: set[str] = frozenset(),
 ) -> None:
     model, parent_column, items, columns = _CHILDREN[stream]
     stale = [row.id for _, row in changed if row is not None]
-    if stale:
-        session.execute(delete(model).where(getattr(model, parent_column).in_(stale)))
     children = [
         {parent_column: parents[_key(spec, record)], **columns(item)}
         for record, _ in changed
         for item in record[items]
     ]
+    inner = {f.split(".", 1)[1] for f in absent if f.startswith(items + ".")}
+    fill_children(session, model, parent_column, _ITEM_KEYS[stream], children, stale, inner)
+    if stale:
+        session.execute(delete(model).where(getattr(model, parent_column).in_(stale)))
     if children:
         session.execute(insert(model), children)
 

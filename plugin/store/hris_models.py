@@ -33,6 +33,7 @@ __all__ = [
     "HrisWorker",
     "JobProfile",
     "JobProfileCompetency",
+    "StaleField",
     "SuccessionCandidate",
     "SuccessionPlan",
     "WorkerEvent",
@@ -218,3 +219,17 @@ class SuccessionCandidate(Base):
     readiness: Mapped[str | None] = mapped_column(String(200))
     top_candidate: Mapped[bool] = mapped_column(Boolean)
     temporary_fill: Mapped[bool] = mapped_column(Boolean)
+
+
+class StaleField(Base):
+    """A mirrored field whose report column the last run of its stream lacked in every row
+    (the integration user lost the field's security): the mirror keeps the values it holds,
+    stale since ``since``. ``field`` is ``list.field`` inside a multi-instance field."""
+
+    __tablename__ = "hris_stale_field"
+
+    connector: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(64), primary_key=True)
+    field: Mapped[str] = mapped_column(String(128), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)

@@ -74,9 +74,11 @@ class WorkdayServer:
     and ``report_prompts`` names the two date prompts. ``rest_organization_ids`` is how REST
     names organisations: ``"reference"`` (their reference ids, as reports and SOAP do),
     ``"wid"`` (WIDs, each organisation also carrying its ``referenceID``) or ``"wid-only"``.
-    ``rest_workers`` ``"staffing"`` pages workers as a tenant's staffing API may: active workers
-    only, without hire dates, manager, management level or time zone; ``/workers/{id}`` always
-    answers the whole worker.
+    ``nested_report_rows`` sends a stream's report one row per parent
+    (``{stream: (parent column, list column)}``) and ``split_names`` the workers' names as
+    first, middle and last name columns. ``rest_workers`` ``"staffing"`` pages workers as a
+    tenant's staffing API may: active workers only, without hire dates, manager, management
+    level or time zone; ``/workers/{id}`` always answers the whole worker.
     """
 
     def __init__(
@@ -100,6 +102,8 @@ class WorkdayServer:
         hidden_report_fields: set[str] | None = None,
         alias_overrides: dict[str, dict[str, str]] | None = None,
         report_prompts: tuple[str, str] = ("Updated_From", "Updated_Through"),
+        nested_report_rows: dict[str, tuple[str, str]] | None = None,
+        split_names: bool = False,
         soap_version: str = "v44.2",
         soap_reference_ids: bool = False,
         soap_time_zone: str = "Time_Zone",
@@ -140,6 +144,8 @@ class WorkdayServer:
             hidden=set(hidden_report_fields or ()),
             renamed=alias_overrides or {},
             prompts=report_prompts,
+            nested_rows=dict(nested_report_rows or {}),
+            split_names=split_names,
         )
         self.soap_version = soap_version
         #: How Get_Workers names things (``soap_reference_ids``, ``soap_time_zone``: see

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mentorbridge.connectors.workday.columns import ROWS_UNDER
 from mentorbridge.connectors.workday.fields import STREAM_FIELDS
 from mentorbridge.connectors.workday.sample.reports import NESTED_ALIASES, REPORT_ALIASES
 from mentorbridge.plugin.config import load_config
@@ -13,7 +14,19 @@ README = Path(__file__).resolve().parents[3] / "connectors" / "workday" / "READM
 
 
 def defaults() -> dict[str, dict[str, str]]:
-    return load_config(environ={"XDG_CONFIG_HOME": "/nonexistent"})["workday"]["fields"]
+    """The default aliases, less each stream's layout key (``rows_under``, default "")."""
+    fields = load_config(environ={"XDG_CONFIG_HOME": "/nonexistent"})["workday"]["fields"]
+    return {
+        stream: {k: v for k, v in aliases.items() if k != ROWS_UNDER}
+        for stream, aliases in fields.items()
+    }
+
+
+def test_every_report_stream_defaults_to_one_row_per_item() -> None:
+    fields = load_config(environ={"XDG_CONFIG_HOME": "/nonexistent"})["workday"]["fields"]
+    assert {
+        stream: aliases[ROWS_UNDER] for stream, aliases in fields.items() if ROWS_UNDER in aliases
+    } == {stream: "" for stream in REPORT_ALIASES}
 
 
 def test_config_defaults_are_the_sample_tenants_aliases() -> None:

@@ -1,0 +1,182 @@
+"""Report layouts and columns: items nested under a parent row, and the columns a run lacks.
+
+A report may carry one row per item (one per assessment) or one row per parent with the items
+nested in a multi-instance column (one per worker, ``Competencies: [...]``); ``rows_under`` in
+the stream's field mapping names that column, and each item inherits the parent's columns.
+
+Workday leaves empty fields out of a row, but drops a column the integration user may not see
+from *every* row: a mapped column absent from every row of a run is hidden, not empty.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from mentorbridge import schemas
+from mentorbridge.connectors.workday.fields import (
+    SENSITIVE_FIELDS,
+    STREAM_FIELDS,
+    RowError,
+    alias_columns,
+)
+
+__all__ = [
+    "ROWS_UNDER",
+    "SPARSE_FIELDS",
+    "Columns",
+    "absent_fields",
+    "expand_row",
+    "nested_under",
+    "required_fields",
+]
+
+#: Fields (``list.field`` inside multi-instance fields) most rows rightly leave out: a run
+#: whose rows all lack one has not lost the column.
+SPARSE_FIELDS: dict[str, tuple[str, ...]] = {
+    "workers": (
+        "preferred_name",
+        "termination_date",
+        "original_hire_date",
+        "additional_jobs",
+        "additional_jobs.business_title",
+        "additional_jobs.job_profile_id",
+        "additional_jobs.supervisory_organization_id",
+        "last_updated",
+    ),
+    "organizations": ("type", "superior_organization_id", "manager_employee_id"),
+    "competencies": ("category", "scale_id"),
+    "competency_assessments": ("level", "last_updated"),
+    "job_profile_competencies": ("job_profile",),
+    "succession_plans": ("position", "incumbent_employee_id", "last_updated"),
+}
+#: The mapping key that names the multi-instance column a stream's items are nested under.
+ROWS_UNDER = "rows_under"
+
+
+@cache
+def required_fields(stream: str) -> frozenset[str]:
+    """The fields (``list.field`` inside lists) a record of ``stream`` cannot be without."""
+    schema = schemas.load(f"workday/{stream}")
+    found = set(schema.get("required", ()))
+    for name, prop in schema.get("properties", {}).items():
+        items = prop.get("items", {}) if isinstance(prop, dict) else {}
+        found |= {f"{name}.{f}" for f in items.get("required", ())}
+    return frozenset(found)
+
+
+def expand_row(row: Mapping[str, Any], under: str) -> list[dict[str, Any]]:
+    """The items of a row whose items are nested under column ``under`` (one row per worker,
+    their assessments inside): each item with the parent row's other columns, the item's own
+    columns winning. A row without the column has no items.
+
+    Raises:
+        RowError: the column is not a list of objects.
+    """
+    value = row.get(under)
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):  # a report file in CSV carries the array as JSON text
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise RowError(ROWS_UNDER, under, value, "a JSON array of objects") from None
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise RowError(ROWS_UNDER, under, value, "an array of objects")
+    parent = {k: v for k, v in row.items() if k != under}
+    return [parent | item for item in value]
+
+
+class Columns:
+    """The columns a run's rows carry: top-level ones, and those inside each list column."""
+
+    __slots__ = ("nested", "rows", "top")
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.top: set[str] = set()
+        self.nested: dict[str, set[str]] = {}
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self.rows += 1
+        for key, value in row.items():
+            if value is None or value == "" or value == []:
+                continue
+            self.top.add(key)
+            if isinstance(value, str) and value.startswith("["):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    continue
+            items = [value] if isinstance(value, dict) else value
+            if isinstance(items, list):
+                inside = self.nested.setdefault(key, set())
+                for item in items:
+                    if isinstance(item, dict):
+                        inside.update(k for k, v in item.items() if v not in (None, ""))
+
+
+def absent_fields(
+    stream: str,
+    columns: Columns,
+    aliases: Mapping[str, Mapping[str, Any]],
+    *,
+    sensitive: Sequence[str] = (),
+    sparse: bool = True,
+) -> dict[str, str]:
+    """Mapped fields whose columns no row carries, as ``{field: columns}`` (nested fields as
+    ``list.field``). Workday drops a column the integration user may no longer see from every
+    row: that is not "the value became empty". Sparse fields are left out unless ``sparse``
+    is false."""
+    found: dict[str, str] = {}
+    skip = set(SPARSE_FIELDS.get(stream, ())) if sparse else set()
+
+    def visit(section: str, prefix: str, present: set[str], within: str = "") -> None:
+        for field, kind in STREAM_FIELDS[section].items():
+            if field in SENSITIVE_FIELDS and field not in sensitive:
+                continue
+            names = alias_columns(aliases[section].get(field, ""))
+            path = prefix + field
+            if not names:
+                continue
+            if kind.startswith("list:"):
+                if names[0] in present:
+                    inside = columns.nested.get(names[0], set())
+                    visit(kind[5:], path + ".", inside, f"{within}{names[0]} → ")
+                elif path not in skip:
+                    found[path] = within + names[0]
+            elif path not in skip and not any(n in present for n in names):
+                found[path] = within + " + ".join(names)
+
+    if columns.rows:
+        visit(stream, "", columns.top)
+    return found
+
+
+def nested_under(
+    stream: str,
+    columns: Columns,
+    aliases: Mapping[str, Mapping[str, Any]],
+    *,
+    sensitive: Sequence[str] = (),
+) -> str:
+    """The multi-instance column the stream's mapped columns sit inside when the rows lack
+    them at the top level (one row per parent, items nested): "" when none does."""
+    own_lists: set[str] = set()
+    mapped: set[str] = set()
+    for name, kind in STREAM_FIELDS[stream].items():
+        if name in SENSITIVE_FIELDS and name not in sensitive:
+            continue
+        names = alias_columns(aliases[stream].get(name, ""))
+        (own_lists if kind.startswith("list:") else mapped).update(names)
+    missing = mapped - columns.top
+    best, score = "", 0
+    for column, inside in columns.nested.items():
+        hits = len(missing & inside)
+        if column not in own_lists and hits > score:
+            best, score = column, hits
+    return best
