@@ -16,6 +16,7 @@ from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.errors import SyncFailedError
 from mentorbridge.plugin.jobs.sync import sync_workday
+from mentorbridge.plugin.store.hris_stale import stale_fields
 from mentorbridge.plugin.store.sync_models import SyncRun
 
 COUNT_NAMES = ("created", "updated", "unchanged", "terminated", "rehired", "skipped")
@@ -56,6 +57,8 @@ def workday(app: AppContext, full: bool, dry_run: bool, streams: tuple[str, ...]
             )
         except SyncFailedError as err:  # the report still says what every stream did
             failure, report = err, err.report
+        with store.reading() as session:
+            stale = stale_fields(session, "workday")
     title = "dry run: nothing written" if dry_run else f"sync run {report.run_id}"
     click.echo(f"{title} ({report.mode})")
     _print_counts({name: vars_of(c) for name, c in report.counts.items()})
@@ -72,6 +75,7 @@ def workday(app: AppContext, full: bool, dry_run: bool, streams: tuple[str, ...]
     if failure is not None:
         raise failure  # one line on stderr, exit 1
     _print_consistency(report.consistency)
+    _print_stale(stale)
 
 
 def vars_of(counts: object) -> dict[str, int]:
@@ -138,6 +142,18 @@ def _print_consistency(found: dict[str, Any]) -> None:
         click.echo(f"  warning: {problem['count']:,} {what} ({listed}{more}); {fix}")
 
 
+def _print_stale(stale: dict[str, dict[str, Any]]) -> None:
+    """One warning naming the fields whose column the last runs lacked (values kept)."""
+    if not stale:
+        return
+    listed = ", ".join(f"{name} since {found['since']:%Y-%m-%d}" for name, found in stale.items())
+    click.echo(
+        f"  warning: {len(stale)} field(s) stale, their report column absent from every row "
+        f"since (stored values kept): {listed}; grant the integration user the domain that "
+        "secures them, or put the columns back in the report"
+    )
+
+
 @command.command("status")
 @click.option("--limit", type=click.IntRange(1, 100), default=5, show_default=True)
 @pass_app
@@ -145,6 +161,7 @@ def status(app: AppContext, limit: int) -> None:
     """The latest sync runs: when, how, what they did, what they skipped or failed on."""
     with compose.open_store(app.config) as store, store.reading() as session:
         runs = session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()
+        stale = stale_fields(session, "workday")
     if not runs:
         click.echo("no sync has run yet: `mentorbridge sync workday`")
         return
@@ -163,3 +180,4 @@ def status(app: AppContext, limit: int) -> None:
         if len(run.errors) > 5:
             click.echo(f"  … and {len(run.errors) - 5} more skipped records")
         _print_consistency(run.consistency or {})
+    _print_stale(stale)

@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from mentorbridge.connectors.base import Skipped, Window
+from mentorbridge.connectors.workday.connector import sample_directory
 from mentorbridge.connectors.workday.sample.reports import REPORT_ALIASES, write_report_files
 from mentorbridge.connectors.workday.sample.tenant import Tenant, change_workers, generate_tenant
 from mentorbridge.connectors.workday.streams import FileRows, ReportStream
 from mentorbridge.plugin import compose
+from mentorbridge.plugin.cli import cli
 from mentorbridge.plugin.config import Config, load_config
 from mentorbridge.plugin.errors import MentorbridgeError
 from mentorbridge.plugin.store.db import Store
@@ -30,6 +34,7 @@ from mentorbridge.plugin.store.hris_models import (
     SuccessionPlan,
 )
 from mentorbridge.plugin.store.hris_stale import stale_fields
+from tests.conftest import keys_env
 from tests.connectors.workday.test_sync import config, sync
 from tests.workday_server import WorkdayServer
 
@@ -237,3 +242,33 @@ def test_check_warns_about_absent_nested_columns_too(
     assert results[stream].ok
     assert any(w.startswith(warning) for w in results[stream].warnings), results[stream]
     assert REPORT_ALIASES  # the default layout is the one checked
+
+
+def test_sync_and_status_name_the_stale_fields_an_admin_must_restore(
+    store_url: str, tmp_path: Path
+) -> None:
+    rows = json.loads((sample_directory() / "workers.json").read_text())["Report_Entry"]
+    for row in rows:
+        row.pop("Time_Zone", None)
+    (tmp_path / "workers.json").write_text(json.dumps({"Report_Entry": rows}))
+    env = {
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "MENTORBRIDGE_STORE_URL": store_url,
+        **keys_env(store_url),
+        "MENTORBRIDGE_WORKDAY_SOURCE": "files",
+        "MENTORBRIDGE_WORKDAY_FILES_DIR": str(tmp_path),
+    }
+    assert CliRunner().invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
+
+    failed = CliRunner().invoke(cli, ["sync", "workday"], env=env)
+    assert failed.exit_code == 1
+    assert "time_zone (column Time_Zone)" in failed.output
+    assert "Traceback" not in failed.output
+
+    warned = CliRunner().invoke(
+        cli, ["sync", "workday"], env={**env, "MENTORBRIDGE_WORKDAY_ABSENT_COLUMNS": "warn"}
+    )
+    assert warned.exit_code == 0, warned.output
+    line = "warning: 1 field(s) stale, their report column absent from every row since"
+    assert line in warned.output and "workers.time_zone since " in warned.output
+    assert line in CliRunner().invoke(cli, ["sync", "status"], env=env).output
