@@ -46,11 +46,18 @@ SPARSE_FIELDS: dict[str, tuple[str, ...]] = {
         "additional_jobs.supervisory_organization_id",
         "last_updated",
     ),
-    "organizations": ("type", "superior_organization_id", "manager_employee_id"),
-    "competencies": ("category", "scale_id"),
+    # flags a report may leave out when false read as false, as they always have
+    "organizations": ("type", "superior_organization_id", "manager_employee_id", "inactive"),
+    "competencies": ("category", "scale_id", "inactive"),
     "competency_assessments": ("level", "last_updated"),
     "job_profile_competencies": ("job_profile",),
-    "succession_plans": ("position", "incumbent_employee_id", "last_updated"),
+    "succession_plans": (
+        "position",
+        "incumbent_employee_id",
+        "last_updated",
+        "candidates.top_candidate",
+        "candidates.temporary_fill",
+    ),
 }
 #: The mapping key that names the multi-instance column a stream's items are nested under.
 ROWS_UNDER = "rows_under"

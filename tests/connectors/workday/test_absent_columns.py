@@ -272,3 +272,14 @@ def test_sync_and_status_name_the_stale_fields_an_admin_must_restore(
     line = "warning: 1 field(s) stale, their report column absent from every row since"
     assert line in warned.output and "workers.time_zone since " in warned.output
     assert line in CliRunner().invoke(cli, ["sync", "status"], env=env).output
+
+
+def test_flags_a_report_leaves_out_still_read_as_false(store: Store, server: WorkdayServer) -> None:
+    server.reports.hidden |= {"Inactive", "Top_Candidate", "Temporary_Fill"}
+    cfg = config(server, workers_from="raas")
+    report = sync(cfg, store, full=True, only=["competencies", "succession_plans"])
+    assert report.counts["competencies"].created > 0
+    assert report.counts["succession_plans"].created > 0
+    with store.reading() as session:
+        assert not any(c.top_candidate for c in session.scalars(select(SuccessionCandidate)))
+        assert session.scalars(select(StaleField)).all() == []
