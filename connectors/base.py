@@ -23,7 +23,7 @@ import queue
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -49,6 +49,7 @@ __all__ = [
     "Window",
     "prefetched",
     "run_sync",
+    "sample_skips",
 ]
 
 log = logging.getLogger(__name__)
@@ -186,13 +187,39 @@ class SyncReport:
 
     def reasons_text(self, stream: str, *, limit: int = 5) -> str:
         """The stream's skip reasons, most frequent first: ``hire_date: … (3 records); …``."""
-        ranked = sorted(self.reasons.get(stream, {}).items(), key=lambda kv: (-kv[1], kv[0]))
-        text = "; ".join(f"{kind} ({n:,} record{'s' * (n != 1)})" for kind, n in ranked[:limit])
-        return text + (f"; and {len(ranked) - limit} more kinds" if len(ranked) > limit else "")
+        return reasons_text(self.reasons.get(stream, {}), limit=limit)
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+
+def reasons_text(kinds: dict[str, int], *, limit: int = 5) -> str:
+    """Skip reasons with their counts, most frequent first: ``hire_date: … (3 records); …``."""
+    ranked = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = "; ".join(f"{kind} ({n:,} record{'s' * (n != 1)})" for kind, n in ranked[:limit])
+    return text + (f"; and {len(ranked) - limit} more kinds" if len(ranked) > limit else "")
+
+
+def sample_skips(
+    connector: str, stream: Stream, items: Iterable[dict[str, Any] | Skipped]
+) -> tuple[int, int, dict[str, int]]:
+    """What a sync would skip of ``items`` (a check's sample), judged as :func:`run_sync`
+    judges: the records read, those skipped, and the skip reasons grouped and counted."""
+    read = skipped = 0
+    kinds: dict[str, int] = {}
+    for item in items:
+        read += 1
+        if isinstance(item, Skipped):
+            found = [skip_kind(item.reason)]
+        elif problems := schemas.check(f"{connector}/{stream.name}", item, root=stream.name):
+            found = list(dict.fromkeys(_problem_kind(path, message) for path, message in problems))
+        else:
+            continue
+        skipped += 1
+        for kind in found:
+            kinds[kind] = kinds.get(kind, 0) + 1
+    return read, skipped, kinds
 
 
 _VALUE = re.compile(r" = .*?(: expected .*)?$", re.DOTALL)

@@ -10,7 +10,7 @@ not synced.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -18,7 +18,15 @@ from typing import Any
 
 from requests.auth import AuthBase
 
-from mentorbridge.connectors.base import CheckResult, Connector, Skipped, Stream, Window
+from mentorbridge.connectors.base import (
+    CheckResult,
+    Connector,
+    Skipped,
+    Stream,
+    Window,
+    reasons_text,
+    sample_skips,
+)
 from mentorbridge.connectors.http import HttpClient
 from mentorbridge.connectors.workday.auth import (
     BearerAuth,
@@ -339,12 +347,12 @@ class WorkdayConnector(Connector):
         if isinstance(stream, ReportStream):
             return self._check_report(stream, source)
         try:
-            rows = sum(1 for _ in _first(stream, CHECK_SAMPLE))
+            items = list(_first(stream, CHECK_SAMPLE))
         except SourceUnreachableError:
             raise
         except MentorbridgeError as err:
             return CheckResult(source, False, str(err))
-        return CheckResult(source, True, _read_detail(rows))
+        return self._would_skip(stream, CheckResult(source, True, _read_detail(len(items))), items)
 
     def _check_report(self, stream: ReportStream, source: str) -> CheckResult:
         """A report's check: its first rows, the layout they have (one row per item, or items
@@ -358,7 +366,26 @@ class WorkdayConnector(Connector):
         detail = _read_detail(sample.rows)
         if sample.layout:
             detail = f"{detail}; layout: {sample.layout}"
-        return CheckResult(source, True, detail, sample.warnings)
+        return self._would_skip(
+            stream, CheckResult(source, True, detail, sample.warnings), sample.records
+        )
+
+    def _would_skip(
+        self, stream: Stream, result: CheckResult, items: list[dict[str, Any] | Skipped]
+    ) -> CheckResult:
+        """``result`` with what a sync would skip of the sample, checked against the stream's
+        record schema: a warning, or a failure where it is more than the stream may skip."""
+        read, skipped, kinds = sample_skips(self.name, stream, items)
+        if not skipped:
+            return result
+        share = self.settings["max_skipped_share"]
+        found = f"{skipped} of {read} records read would be skipped: {reasons_text(kinds)}"
+        if skipped > share * read:
+            found += (
+                f" — more than workday.max_skipped_share ({share:.0%}) allows, so a sync would "
+                "fail this stream: fix the report or the field mapping (workday.fields)"
+            )
+        return replace(result, warnings=(*result.warnings, found))
 
 
 def _read_detail(rows: int) -> str:

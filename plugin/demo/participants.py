@@ -41,6 +41,7 @@ def pick_pairs(store: Store, count: int, *, today: date) -> list[tuple[str, str]
             w
             for w in workers
             if (w.management_level or "")[:1] == JUNIOR_LEVEL
+            and w.hire_date is not None
             and w.hire_date >= today - JUNIOR_TENURE
         ),
         key=lambda w: (w.hire_date, w.employee_id),

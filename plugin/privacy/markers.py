@@ -109,7 +109,9 @@ class ErasedWorkers:
                     digest, erased_at = found.employee_hash, found.erased_at
             if erased_at is None:
                 kept.append(record)
-            elif date.fromisoformat(record["hire_date"]) > erased_at.date():
+            elif record.get("hire_date") and date.fromisoformat(record["hire_date"]) > (
+                erased_at.date()
+            ):
                 kept.append(record)  # rehired after the erasure: a new person from now on
                 rehired.append(digest)
         if rehired:

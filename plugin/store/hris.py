@@ -304,7 +304,7 @@ class HrisMirror:
             "location": record.get("location"),
             "country": record.get("country"),
             "time_zone": record.get("time_zone"),
-            "hire_date": _date(record["hire_date"]),
+            "hire_date": _date(record.get("hire_date")),
             "original_hire_date": _date(record.get("original_hire_date")),
             "active": record["active"],
             "termination_date": _date(record.get("termination_date")),

@@ -78,7 +78,7 @@ class HrisWorker(_Mirrored, Base):
     location: Mapped[str | None] = mapped_column(String(500))
     country: Mapped[str | None] = mapped_column(String(2))
     time_zone: Mapped[str | None] = mapped_column(String(64))
-    hire_date: Mapped[date] = mapped_column(Date)
+    hire_date: Mapped[date | None] = mapped_column(Date)  # REST may not give it
     original_hire_date: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean)
     termination_date: Mapped[date | None] = mapped_column(Date)

@@ -150,3 +150,34 @@ def test_workday_check_reports_each_source(env: dict[str, str]) -> None:
         "FAIL OAuth token: Workday refused the credentials at the token endpoint" in failed.output
     )
     assert "wrong-secret" not in failed.output
+
+
+@pytest.mark.parametrize(
+    ("nameless", "exit_code", "line"),  # the exit code is the source's: it can be read
+    [
+        (
+            10,
+            0,
+            "warning: 10 of 200 records read would be skipped: workers.legal_name: missing: "
+            "expected non-empty text (10 records) — more than workday.max_skipped_share (1%) "
+            "allows, so a sync would fail this stream",
+        ),
+        (
+            1,
+            0,
+            "warning: 1 of 200 records read would be skipped: workers.legal_name: missing: "
+            "expected non-empty text (1 record)",
+        ),
+    ],
+)
+def test_workday_check_says_what_a_sync_would_skip_and_why(
+    env: dict[str, str], tmp_path: Path, nameless: int, exit_code: int, line: str
+) -> None:
+    def drop_names(rows: list[dict[str, Any]]) -> None:
+        for row in rows[:nameless]:
+            del row["Legal_Name"]
+
+    env = export_workers(tmp_path, env, drop_names)
+    result = run(env, "workday", "check")
+    assert result.exit_code == exit_code, result.output
+    assert line in result.output
