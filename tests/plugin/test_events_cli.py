@@ -21,6 +21,7 @@ from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.web import create_app
 from mentorbridge.plugin.webhooks.sender import EXAMPLE_SEQUENCE, EventSender, example_event
 from mentorbridge.xapi.localrs import free_port
+from tests.conftest import keys_env
 
 SECRET = "whsec_events_cli_test_0123456789"
 
@@ -102,7 +103,7 @@ def busy_port() -> Iterator[int]:
 def test_serve_on_a_busy_port_fails_before_starting_naming_the_address_and_the_fix(
     env: dict[str, str], store_url: str, busy_port: int
 ) -> None:
-    env = {**env, "MENTORBRIDGE_STORE_URL": store_url}
+    env = {**env, "MENTORBRIDGE_STORE_URL": store_url, **keys_env(store_url)}
     result = run(env, "serve", "--port", str(busy_port), "--workers", "1")
     line = one_clear_line(result)
     assert "serving on" not in result.output
@@ -113,7 +114,12 @@ def test_serve_on_a_busy_port_fails_before_starting_naming_the_address_and_the_f
 def test_serve_on_a_busy_web_port_names_the_setting_too(
     env: dict[str, str], store_url: str, busy_port: int
 ) -> None:
-    env = {**env, "MENTORBRIDGE_STORE_URL": store_url, "MENTORBRIDGE_WEB_PORT": str(busy_port)}
+    env = {
+        **env,
+        "MENTORBRIDGE_STORE_URL": store_url,
+        "MENTORBRIDGE_WEB_PORT": str(busy_port),
+        **keys_env(store_url),
+    }
     line = one_clear_line(run(env, "serve"))
     assert f"127.0.0.1:{busy_port}" in line and "MENTORBRIDGE_WEB_PORT" in line
 

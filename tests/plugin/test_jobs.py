@@ -28,6 +28,7 @@ from mentorbridge.plugin.store.outbox import SqlOutbox
 from mentorbridge.xapi.localrs import LocalLRS
 from mentorbridge.xapi.outbox import Flusher
 from mentorbridge.xapi.statements import StatementBuilder
+from tests.conftest import keys_env
 from tests.fakes import FakeClock, ScriptedLRS
 from tests.xapi.test_outbox import queue, states
 
@@ -68,6 +69,7 @@ def test_the_worker_delivers_what_is_queued_and_stops_on_sigterm(
         **os.environ,
         "XDG_CONFIG_HOME": str(tmp_path),
         "MENTORBRIDGE_STORE_URL": store_url,
+        **keys_env(store_url),
         "MENTORBRIDGE_LRS_ENDPOINT": lrs_server.endpoint,
         "MENTORBRIDGE_LRS_PASSWORD_FILE": str(lrs_server.password_file),
         "MENTORBRIDGE_OUTBOX_FLUSH_INTERVAL_SECONDS": "1",
@@ -103,6 +105,7 @@ def test_the_worker_logs_json_lines_without_the_schedulers_per_run_chatter(
         **os.environ,
         "XDG_CONFIG_HOME": str(tmp_path),
         "MENTORBRIDGE_STORE_URL": store_url,
+        **keys_env(store_url),
         "MENTORBRIDGE_LRS_ENDPOINT": lrs_server.endpoint,
         "MENTORBRIDGE_LRS_PASSWORD_FILE": str(lrs_server.password_file),
         "MENTORBRIDGE_OUTBOX_FLUSH_INTERVAL_SECONDS": "1",

@@ -181,6 +181,7 @@ def test_serve_with_the_worker_writes_only_json_lines(
         **os.environ,
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
         "MENTORBRIDGE_STORE_URL": store_url,
+        **keys_env(store_url),
         "MENTORBRIDGE_LRS_AUTH": "none",
         "MENTORBRIDGE_WEB_PORT": str(port),
         "MENTORBRIDGE_LOGGING_FORMAT": "json",
@@ -209,8 +210,9 @@ def test_serve_with_the_worker_writes_only_json_lines(
         time.sleep(2.5)  # the background worker's scheduler runs its flush a few times
     finally:
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        exit_status = process.wait(timeout=30)
         stderr.close()
+    assert exit_status == 0
     lines = (tmp_path / "stderr").read_text().splitlines()
     records = [json.loads(line) for line in lines]  # every line, whoever wrote it
     loggers = {r["logger"] for r in records}
