@@ -17,8 +17,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, cast, delete, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from mentorbridge.connectors.base import StreamCounts
 from mentorbridge.plugin.store.hris_models import HrisOrganization, HrisWorker
@@ -189,7 +189,10 @@ def _listed(ids: set[str]) -> dict[str, Any]:
 def consistency(session: Session) -> dict[str, Any]:
     """What the mirror cannot join: active workers whose organisation (primary or of an
     additional job) or manager it does not know, and organisations whose superior it does
-    not know. Each problem is counted and its first ids (sorted) are listed."""
+    not know. Each problem is counted and its first ids (sorted) are listed.
+
+    It runs after every sync, incremental ones included, so it asks the database for the few
+    rows that could be a problem instead of reading every worker (1.5 s at 100,000 workers)."""
     organizations = session.execute(
         select(
             HrisOrganization.organization_id,
@@ -199,30 +202,52 @@ def consistency(session: Session) -> dict[str, Any]:
         )
     ).all()
     known = {i for row in organizations for i in row[:3] if i}
-    employees = set(session.scalars(select(HrisWorker.employee_id)))
-    workers = session.execute(
-        select(
-            HrisWorker.employee_id,
-            HrisWorker.supervisory_organization_id,
-            HrisWorker.manager_employee_id,
-            HrisWorker.additional_jobs,
-        ).where(HrisWorker.active.is_(True))
-    ).all()
-    no_organization: set[str] = set()
-    no_manager: set[str] = set()
-    for employee_id, organization, manager, jobs in workers:
-        pointed = [organization] + [j.get("supervisory_organization_id") for j in jobs or []]
-        if any(o and o not in known for o in pointed):
+    active = HrisWorker.active.is_(True)
+    worker_count = session.scalar(select(func.count()).select_from(HrisWorker).where(active))
+    pointed = set(
+        session.scalars(select(HrisWorker.supervisory_organization_id).where(active).distinct())
+    )
+    missing = {o for o in pointed if o and o not in known}
+    no_organization = (
+        set(
+            session.scalars(
+                select(HrisWorker.employee_id).where(
+                    active, HrisWorker.supervisory_organization_id.in_(missing)
+                )
+            )
+        )
+        if missing
+        else set()
+    )
+    with_jobs = session.execute(
+        select(HrisWorker.employee_id, HrisWorker.additional_jobs).where(
+            active,
+            HrisWorker.additional_jobs.is_not(None),
+            cast(HrisWorker.additional_jobs, String).not_in(["[]", "null"]),
+        )
+    )
+    for employee_id, jobs in with_jobs:
+        job_organizations = [job.get("supervisory_organization_id") for job in jobs or []]
+        if any(o and o not in known for o in job_organizations):
             no_organization.add(employee_id)
-        if manager and manager not in employees:
-            no_manager.add(employee_id)
+    manager = aliased(HrisWorker)
+    no_manager = set(
+        session.scalars(
+            select(HrisWorker.employee_id).where(
+                active,
+                HrisWorker.manager_employee_id.is_not(None),
+                HrisWorker.manager_employee_id != "",
+                ~exists().where(manager.employee_id == HrisWorker.manager_employee_id),
+            )
+        )
+    )
     no_superior = {
         row.organization_id
         for row in organizations
         if row.superior_organization_id and row.superior_organization_id not in known
     }
     return {
-        "workers": len(workers),
+        "workers": worker_count,
         "organizations": len(organizations),
         "unknown_organization": _listed(no_organization),
         "unknown_manager": _listed(no_manager),

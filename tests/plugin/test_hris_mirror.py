@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from mentorbridge.connectors.base import StreamCounts, SyncReport
+from mentorbridge.plugin.identity import Identity
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris import HrisMirror
 from mentorbridge.plugin.store.hris_models import (
@@ -18,6 +19,7 @@ from mentorbridge.plugin.store.hris_models import (
     WorkerEvent,
 )
 from mentorbridge.plugin.store.hris_orgs import resolve_organization
+from mentorbridge.plugin.store.keys import keyring_of
 from mentorbridge.plugin.store.models import Person
 from mentorbridge.plugin.store.sync_models import SyncRun
 
@@ -87,7 +89,10 @@ def test_every_worker_is_a_person_with_an_opaque_id(store: Store) -> None:
     with store.reading() as session:
         people = session.scalars(select(Person).order_by(Person.worker_id)).all()
     assert [p.worker_id for p in people] == ["10001", "10002"]
-    assert all(p.opaque_id.startswith("p-") and "1000" not in p.opaque_id for p in people)
+    identity = Identity(keyring_of(store).identity_key)
+    for person in people:  # the keyed hash of the Employee ID, never the ID itself
+        assert person.opaque_id == identity.opaque_id_for(person.worker_id)
+        assert person.worker_id not in person.opaque_id
 
 
 def test_a_termination_marks_the_worker_inactive_and_leaves_an_event(store: Store) -> None:
