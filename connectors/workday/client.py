@@ -99,9 +99,8 @@ def _raise_for_status(response: requests.Response, what: str) -> None:
     )
 
 
-def read_json_page(response: requests.Response, what: str = "REST page") -> dict[str, Any]:
-    """A REST page as JSON: ``{"total": …, "data": […]}``; anything else is malformed (and
-    retried)."""
+def _json_object(response: requests.Response, what: str) -> dict[str, Any]:
+    """A successful answer's body as a JSON object; anything else is malformed (and retried)."""
     _raise_for_status(response, what)
     try:
         body = response.json()
@@ -109,7 +108,16 @@ def read_json_page(response: requests.Response, what: str = "REST page") -> dict
         raise SourceUnavailableError(
             f"{what}: malformed JSON from Workday", response=response
         ) from None
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+    if not isinstance(body, dict):
+        raise SourceUnavailableError(f"{what}: expected a JSON object", response=response)
+    return body
+
+
+def read_json_page(response: requests.Response, what: str = "REST page") -> dict[str, Any]:
+    """A REST page as JSON: ``{"total": …, "data": […]}``; anything else is malformed (and
+    retried)."""
+    body = _json_object(response, what)
+    if not isinstance(body.get("data"), list):
         raise SourceUnavailableError(
             f"{what}: expected a JSON object with a data list", response=response
         )
@@ -237,16 +245,7 @@ class WorkdayClient:
         def read(response: requests.Response) -> dict[str, Any] | None:
             if response.status_code == 404:
                 return None
-            _raise_for_status(response, what)
-            try:
-                body = response.json()
-            except ValueError:
-                raise SourceUnavailableError(
-                    f"{what}: malformed JSON from Workday", response=response
-                ) from None
-            if not isinstance(body, dict):
-                raise SourceUnavailableError(f"{what}: expected a JSON object", response=response)
-            return body
+            return _json_object(response, what)
 
         return self.http.call(
             "GET",

@@ -159,7 +159,7 @@ def secret_columns() -> list[Column[str]]:
 
 def _rows(session: Session, column: Column[str]) -> Iterator[tuple[str, tuple[object, ...], str]]:
     """``(what, primary key, stored value)`` of every row with a value in ``column``."""
-    table: Table = column.table  # type: ignore[assignment]
+    table: Table = column.table
     keys = list(table.primary_key.columns)
     query = select(*keys, column).where(column.is_not(None)).order_by(*keys)
     for row in session.execute(query):
@@ -169,7 +169,7 @@ def _rows(session: Session, column: Column[str]) -> Iterator[tuple[str, tuple[ob
 
 
 def _store(session: Session, column: Column[str], key: tuple[object, ...], value: str) -> None:
-    table: Table = column.table  # type: ignore[assignment]
+    table: Table = column.table
     condition = [c == k for c, k in zip(table.primary_key.columns, key, strict=True)]
     session.execute(update(table).where(*condition).values({column.name: value}))
 
@@ -235,7 +235,7 @@ def _holds_encrypted_secrets(store: Store) -> bool:
     tables = set(inspect(store.engine).get_table_names())
     with store.reading() as session:
         for column in secret_columns():
-            if column.table.name not in tables:  # type: ignore[attr-defined]
+            if column.table.name not in tables:
                 continue
             for _what, _key, stored in _rows(session, column):
                 if Keyring.is_encrypted(stored):

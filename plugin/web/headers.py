@@ -62,7 +62,7 @@ def _template_styles(app: Flask) -> list[str]:
     """The text of every ``<style>`` block in the app's HTML templates, as written."""
     env, styles = app.jinja_env, []
     for name in env.list_templates(extensions=["html"]):
-        source, _filename, _uptodate = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        source, _filename, _uptodate = env.loader.get_source(env, name)
         styles += _STYLE.findall(source)
     return styles
 

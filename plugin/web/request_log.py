@@ -55,7 +55,7 @@ def install_record_factory() -> None:
             record.request_id = request_id
         return record
 
-    factory.adds_request_id = True  # type: ignore[attr-defined]
+    factory.adds_request_id = True
     logging.setLogRecordFactory(factory)
 
 

@@ -199,11 +199,9 @@ def test_nothing_configured_leaves_the_store_default() -> None:
 
 def test_the_migrated_secret_columns_hold_long_encrypted_values(store: Store) -> None:
     long_secret = "s" * 200  # Fernet tokens of it are over 300 characters
-    store.keyring = store.keyring or read_key_file(default_key_file(store))  # type: ignore[arg-type]
+    store.keyring = store.keyring or read_key_file(default_key_file(store))
     with store.transaction() as session:
-        session.execute(
-            insert(WebhookSecret).values(secret=store.keyring.encrypt(long_secret))  # type: ignore[union-attr]
-        )
+        session.execute(insert(WebhookSecret).values(secret=store.keyring.encrypt(long_secret)))
     assert SigningSecrets(store).active() == (long_secret,)
     with store.engine.connect() as connection:
         length = connection.execute(text("SELECT length(secret) FROM webhook_secret")).scalar()
@@ -237,7 +235,7 @@ def test_signing_secrets_without_their_key_file_keep_the_configured_secret_worki
     with Store(url) as store:
         upgrade(store)
         _id, lost = SigningSecrets(store).add()
-        default_key_file(store).unlink()  # type: ignore[union-attr]
+        default_key_file(store).unlink()
     with Store(url) as store, caplog.at_level(logging.ERROR):
         active = SigningSecrets(store, "configured-secret-123").active()
     assert active == ("configured-secret-123",)
