@@ -5,15 +5,19 @@ nested in a multi-instance column (one per worker, ``Competencies: [...]``); ``r
 the stream's field mapping names that column, and each item inherits the parent's columns.
 
 Workday leaves empty fields out of a row, but drops a column the integration user may not see
-from *every* row: a mapped column absent from every row of a run is hidden, not empty.
+from *every* row: a mapped column absent from every row of a run is hidden, not empty. Workers
+from REST and SOAP are judged the same way on their normalised fields (:func:`held_until_seen`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import logging
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import IO, Any
 
 from mentorbridge import schemas
 from mentorbridge.connectors.workday.fields import (
@@ -22,16 +26,22 @@ from mentorbridge.connectors.workday.fields import (
     RowError,
     alias_columns,
 )
+from mentorbridge.plugin.errors import SourcePermissionError
 
 __all__ = [
+    "JUDGED_FROM",
     "ROWS_UNDER",
     "SPARSE_FIELDS",
     "Columns",
     "absent_fields",
     "expand_row",
+    "held_until_seen",
+    "judge_absent",
     "nested_under",
     "required_fields",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Fields (``list.field`` inside multi-instance fields) most rows rightly leave out: a run
 #: whose rows all lack one has not lost the column.
@@ -61,6 +71,13 @@ SPARSE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 #: The mapping key that names the multi-instance column a stream's items are nested under.
 ROWS_UNDER = "rows_under"
+#: An incremental run (only what changed) with fewer records than this cannot tell a hidden
+#: column from fields those few leave empty (a chief executive has no manager): it keeps the
+#: stored values of the fields no record carries (marked stale) and does not fail. A full run,
+#: or one with this many records, is judged.
+JUDGED_FROM = 20
+#: Records :func:`held_until_seen` keeps in memory before it holds the rest in a temporary file.
+HELD_IN_MEMORY = 2_000
 
 
 @cache
@@ -187,3 +204,116 @@ def nested_under(
         if column not in own_lists and hits > score:
             best, score = column, hits
     return best
+
+
+def judge_absent(
+    stream: str,
+    absent: Mapping[str, str],
+    records: int,
+    message: str,
+    *,
+    mode: str,
+    changes_only: bool,
+) -> frozenset[str]:
+    """The verdict on the fields ``absent`` from every one of a run's ``records``: the fields to
+    leave out of every record (the mirror keeps their stored values, marked stale).
+
+    Args:
+        message: says which fields are absent, where they come from and how to restore them.
+        mode: ``workday.absent_columns``: ``"fail"`` or ``"warn"``.
+        changes_only: the run read only what changed (an incremental run).
+
+    Raises:
+        SourcePermissionError: a required field is absent, or ``mode`` is ``"fail"`` and the
+            run has enough records to tell a hidden field from empty ones.
+    """
+    if not absent:
+        return frozenset()
+    required = sorted(set(absent) & required_fields(stream))
+    if required:
+        raise SourcePermissionError(f"{message}; {', '.join(required)} cannot be left out")
+    if changes_only and records < JUDGED_FROM:
+        log.info(
+            "%s; with only %d record(s) they may simply be empty: stored values kept (stale)",
+            message,
+            records,
+        )
+    elif mode != "warn":
+        raise SourcePermissionError(
+            f"{message}; to sync the rest and keep the stored values of these fields, set "
+            'workday.absent_columns = "warn"'
+        )
+    else:
+        log.warning("%s; the mirror keeps their stored values (marked stale)", message)
+    return frozenset(absent)
+
+
+def _has_value(value: Any) -> bool:
+    return value is not None and value != "" and value != []
+
+
+def held_until_seen(
+    items: Iterable[Any],
+    watched: Mapping[str, str],
+    judge: Callable[[dict[str, str], int], frozenset[str]],
+) -> Iterator[Any]:
+    """``items`` (records, and markers such as skips), each record passed on once every watched
+    field has had a value in some record so far; the first ones are held back until then.
+
+    A source that gives whole records (workers from REST or SOAP) drops a field the integration
+    user may not see from every one of them, as a report drops the column. A watched field still
+    without a value when the items end goes to ``judge`` (``{field: where it comes from}`` and
+    the number of records) before anything is passed on: it raises, or names the fields to
+    leave out of every record. Normally every watched field turns up in the first page, so
+    little is held; when one never does, the run is held in a temporary file, not in memory.
+    """
+    pending = dict(watched)
+    held = _Held()
+    records = 0
+    for item in items:
+        if not pending:
+            yield item
+            continue
+        if isinstance(item, dict):
+            records += 1
+            for field in [f for f in pending if _has_value(item.get(f))]:
+                del pending[field]
+        held.add(item)
+        if not pending:
+            yield from held.drain()
+    left_out = judge(pending, records) if pending else frozenset()
+    for item in held.drain():
+        if left_out and isinstance(item, dict):
+            item = {k: v for k, v in item.items() if k not in left_out}
+        yield item
+
+
+class _Held:
+    """Items held back in order: the first :data:`HELD_IN_MEMORY` in memory, the rest pickled
+    into a temporary file (they were made by this process a moment ago)."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.file: IO[bytes] | None = None
+
+    def add(self, item: Any) -> None:
+        if self.file is None and len(self.items) < HELD_IN_MEMORY:
+            self.items.append(item)
+            return
+        if self.file is None:
+            self.file = tempfile.TemporaryFile(prefix="mentorbridge-held-")  # noqa: SIM115 - closed by drain()
+        pickle.dump(item, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def drain(self) -> Iterator[Any]:
+        items, self.items = self.items, []
+        yield from items
+        file, self.file = self.file, None
+        if file is None:
+            return
+        with file:
+            file.seek(0)
+            while True:
+                try:
+                    yield pickle.load(file)  # written by this process a moment ago
+                except EOFError:
+                    return

@@ -46,6 +46,7 @@ from mentorbridge.connectors.workday.streams import (
     ReportStream,
     RestOrganizations,
     RestWorkers,
+    hidden_fields_message,
 )
 from mentorbridge.plugin.errors import ConfigError, MentorbridgeError, SourceUnreachableError
 
@@ -161,7 +162,10 @@ class WorkdayConnector(Connector):
         for name in STREAM_ORDER:
             if name == "workers" and s["workers_from"] == "rest":
                 built[name] = RestWorkers(
-                    client, service_path=s["rest_workers_path"], page_size=s["rest_page_size"]
+                    client,
+                    service_path=s["rest_workers_path"],
+                    page_size=s["rest_page_size"],
+                    absent_columns=absent,
                 )
             elif name == "workers" and s["workers_from"] == "soap":
                 built[name] = self._soap_workers(client)
@@ -189,6 +193,7 @@ class WorkdayConnector(Connector):
                 version=s["soap_version"],
                 page_size=s["soap_page_size"],
                 auth=self._access_().bearer,
+                absent_columns=s["absent_columns"],
             )
         username, password = self._require("isu_username"), self._require("isu_password")
         return SoapWorkers(
@@ -197,6 +202,7 @@ class WorkdayConnector(Connector):
             page_size=s["soap_page_size"],
             auth=None,
             security=lambda: ws_security_header(username, password),
+            absent_columns=s["absent_columns"],
         )
 
     # -- access -----------------------------------------------------------------------------
@@ -352,7 +358,9 @@ class WorkdayConnector(Connector):
             raise
         except MentorbridgeError as err:
             return CheckResult(source, False, str(err))
-        return self._would_skip(stream, CheckResult(source, True, _read_detail(len(items))), items)
+        absent = _absent_in_sample(stream, items)
+        result = CheckResult(source, True, _read_detail(len(items)), absent)
+        return self._would_skip(stream, result, items)
 
     def _check_report(self, stream: ReportStream, source: str) -> CheckResult:
         """A report's check: its first rows, the layout they have (one row per item, or items
@@ -398,7 +406,10 @@ def _read_detail(rows: int) -> str:
 
 
 def _first(stream: Stream, limit: int) -> Iterator[dict[str, Any] | Skipped]:
-    records = stream.records(Window(since=None, until=datetime.now(UTC)))
+    """The first records a full read gives, as read: a source that gives whole records is not
+    held back to judge absent fields (:func:`_absent_in_sample` does that for the sample)."""
+    read = getattr(stream, "read", stream.records)
+    records = read(Window(since=None, until=datetime.now(UTC)))
     try:
         for count, item in enumerate(records):
             if count >= limit:
@@ -406,6 +417,24 @@ def _first(stream: Stream, limit: int) -> Iterator[dict[str, Any] | Skipped]:
             yield item
     finally:
         records.close()
+
+
+def _absent_in_sample(stream: Stream, items: list[dict[str, Any] | Skipped]) -> tuple[str, ...]:
+    """A warning naming the watched fields no record of the sample has (workers from REST or
+    SOAP: Workday leaves out what the integration user may not see)."""
+    watched: dict[str, str] = dict(getattr(stream, "watched", {}))
+    records = [item for item in items if isinstance(item, dict)]
+    absent = {
+        field: where
+        for field, where in watched.items()
+        if not any(record.get(field) not in (None, "", []) for record in records)
+    }
+    if not records or not absent:
+        return ()
+    return (
+        hidden_fields_message(stream.name, absent, len(records), scope="read")
+        + '; a sync fails on them unless workday.absent_columns = "warn"',
+    )
 
 
 def _from_files(stream: Stream) -> bool:

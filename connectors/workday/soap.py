@@ -16,9 +16,9 @@ or as a ``Time_Zone_Reference`` (``Time_Zone_ID``, an IANA name), and either is 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,7 +30,7 @@ from requests.auth import AuthBase
 from mentorbridge.connectors.base import Skipped, Stream, Window, prefetched
 from mentorbridge.connectors.workday.client import WorkdayClient
 from mentorbridge.connectors.workday.fields import read_value
-from mentorbridge.connectors.workday.streams import PRIMARY_KEYS
+from mentorbridge.connectors.workday.streams import PRIMARY_KEYS, judged_records
 from mentorbridge.plugin.errors import SourceUnavailableError
 
 __all__ = ["SoapWorkers", "get_workers_envelope"]
@@ -106,6 +106,22 @@ class SoapWorkers(Stream):
     name = "workers"
     primary_key = PRIMARY_KEYS["workers"]
     incremental = True
+    #: Where each field comes from (under ``Worker_Data``); a field no worker of a run has is
+    #: hidden from the integration user, not empty.
+    watched: ClassVar[Mapping[str, str]] = {
+        "work_email": "Personal_Data/Contact_Data/Email_Address_Data",
+        "business_title": "Position_Data/Business_Title",
+        "job_profile_id": "Job_Profile_Summary_Data/Job_Profile_Reference",
+        "job_profile": "Job_Profile_Summary_Data/Job_Profile_Name",
+        "management_level": "Job_Profile_Summary_Data/Management_Level_Reference",
+        "supervisory_organization_id": "Position_Organizations_Data (Supervisory)",
+        "supervisory_organization": "Position_Organizations_Data (Supervisory)",
+        "manager_employee_id": "Manager_as_of_last_detected_manager_change_Reference",
+        "location": "Business_Site_Summary_Data/Name",
+        "country": "Business_Site_Summary_Data/Address_Data/Country_Reference",
+        "time_zone": "Business_Site_Summary_Data/Time_Zone",
+        "hire_date": "Worker_Status_Data/Hire_Date",
+    }
 
     def __init__(
         self,
@@ -115,13 +131,19 @@ class SoapWorkers(Stream):
         page_size: int,
         auth: AuthBase | None,
         security: Any = None,
+        absent_columns: str = "fail",
     ) -> None:
         self.client, self.version, self.page_size = client, version, page_size
         self.auth = auth
+        self.absent_mode = absent_columns
         #: Builds the ``wsse:Security`` header text (None with bearer auth).
         self.security = security
 
     def records(self, window: Window) -> Iterator[dict[str, Any] | Skipped]:
+        return judged_records(self, window, self.absent_mode)
+
+    def read(self, window: Window) -> Iterator[dict[str, Any] | Skipped]:
+        """Every worker as read, page after page."""
         for items in prefetched(self.pages(window)):
             yield from items
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from requests.auth import AuthBase
 
@@ -24,12 +24,13 @@ from mentorbridge.connectors.workday.columns import (
     Columns,
     absent_fields,
     expand_row,
+    held_until_seen,
+    judge_absent,
     nested_under,
-    required_fields,
 )
 from mentorbridge.connectors.workday.fields import RowError, lookup, normalize
 from mentorbridge.connectors.workday.reportfile import ReportBody
-from mentorbridge.plugin.errors import SourcePermissionError, SourceRequestError
+from mentorbridge.plugin.errors import SourceRequestError
 
 __all__ = [
     "INCREMENTAL_REPORTS",
@@ -39,6 +40,9 @@ __all__ = [
     "ReportStream",
     "RestOrganizations",
     "RestWorkers",
+    "WholeRecordSource",
+    "hidden_fields_message",
+    "judged_records",
 ]
 
 log = logging.getLogger(__name__)
@@ -142,7 +146,7 @@ class ReportStream(Stream):
         with self.source.rows(self.name, window) as rows:
             if iter(rows) is rows:  # a one-pass iterator: keep the rows for the second pass
                 rows = list(rows)
-            absent = self.absent_columns(rows)
+            absent = self.absent_columns(rows, changes_only=self.incremental and not window.full)
             for row in rows:
                 try:
                     items = self.items(row)
@@ -162,13 +166,17 @@ class ReportStream(Stream):
         under = self.aliases[self.name].get(ROWS_UNDER) or ""
         return expand_row(row, under) if under else [row]
 
-    def absent_columns(self, rows: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    def absent_columns(
+        self, rows: Iterable[Mapping[str, Any]], *, changes_only: bool = False
+    ) -> frozenset[str]:
         """The mapped fields whose columns no row of this run carries (a first pass over the
         rows). They are left out of every record, so the mirror keeps what it holds, and with
-        ``absent_columns = "fail"`` (or a required field among them) the stream fails.
+        ``absent_columns = "fail"`` (or a required field among them) the stream fails; see
+        :func:`~connectors.workday.columns.judge_absent`.
 
         Raises:
             SourcePermissionError: the stream cannot be synced without these columns.
+            SourceRequestError: the items are nested under a column the mapping does not name.
         """
         columns = Columns()
         for row in rows:
@@ -195,16 +203,14 @@ class ReportStream(Stream):
                 f"under column {under}, so {', '.join(self.absent)} are not at the top level of "
                 f'any row: set workday.fields.{self.name}.{ROWS_UNDER} = "{under}"'
             )
-        required = sorted(set(self.absent) & required_fields(self.name))
-        if required:
-            raise SourcePermissionError(f"{message}; {', '.join(required)} cannot be left out")
-        if self.absent_mode != "warn":
-            raise SourcePermissionError(
-                f"{message}; to sync the rest and keep the stored values of these fields, set "
-                'workday.absent_columns = "warn"'
-            )
-        log.warning("%s; the mirror keeps their stored values (marked stale)", message)
-        return frozenset(self.absent)
+        return judge_absent(
+            self.name,
+            self.absent,
+            columns.rows,
+            message,
+            mode=self.absent_mode,
+            changes_only=changes_only,
+        )
 
     def _row_key(self, row: Mapping[str, Any]) -> str:
         fields = self.aliases[self.name]
@@ -236,6 +242,10 @@ class _RestStream(Stream):
             offset += len(data)
 
     def records(self, window: Window) -> Iterator[dict[str, Any] | Skipped]:
+        return self.read(window)
+
+    def read(self, window: Window) -> Iterator[dict[str, Any] | Skipped]:
+        """Every item as read, normalised, page after page."""
         for page in prefetched(self.pages()):
             for item in page:
                 if not isinstance(item, dict) or not item.get("id"):
@@ -246,6 +256,49 @@ class _RestStream(Stream):
     @abstractmethod
     def normalize(self, item: dict[str, Any], today: date) -> dict[str, Any]:
         """One REST item as a normalised record."""
+
+
+def hidden_fields_message(
+    stream: str, absent: Mapping[str, str], records: int, *, scope: str = "of this run"
+) -> str:
+    """What an admin reads when fields are absent from every record a source gave whole."""
+    listed = ", ".join(f"{field} ({where})" for field, where in absent.items())
+    return (
+        f"{stream}: {len(absent)} field(s) absent from every one of the {records} records "
+        f"{scope}: {listed}. Workday leaves out a field the integration user may not see: "
+        "grant the integration user's security group the domain that secures it"
+    )
+
+
+class WholeRecordSource(Protocol):
+    """A stream whose source gives whole records (workers from REST or SOAP), not columns."""
+
+    name: str
+    incremental: bool
+    #: The fields a record from this source normally has, and where in the source each is.
+    watched: Mapping[str, str]
+
+    def read(self, window: Window) -> Iterator[dict[str, Any] | Skipped]:
+        """The records as read, before fields absent from all of them are judged."""
+        ...
+
+
+def judged_records(
+    stream: WholeRecordSource, window: Window, mode: str
+) -> Iterator[dict[str, Any] | Skipped]:
+    """``stream``'s records with its watched fields judged: fields absent from every record of
+    the run are hidden from the integration user, not empty (see
+    :func:`~connectors.workday.columns.held_until_seen`)."""
+
+    changes_only = stream.incremental and not window.full
+
+    def judge(absent: dict[str, str], records: int) -> frozenset[str]:
+        message = hidden_fields_message(stream.name, absent, records)
+        return judge_absent(
+            stream.name, absent, records, message, mode=mode, changes_only=changes_only
+        )
+
+    return held_until_seen(stream.read(window), stream.watched, judge)
 
 
 def _get(item: Any, *path: str) -> Any:
@@ -294,8 +347,37 @@ class RestWorkers(_RestStream):
     name = "workers"
     primary_key = PRIMARY_KEYS["workers"]
     resource = "workers"
+    #: Where each field comes from; a field no worker of a run has is hidden, not empty. The
+    #: hire date is left out: REST may not give it at all (the mirror allows it empty).
+    watched: ClassVar[Mapping[str, str]] = {
+        "work_email": "person.email",
+        "business_title": "primaryJob.businessTitle",
+        "job_profile_id": "primaryJob.jobProfile.id",
+        "job_profile": "primaryJob.jobProfile.descriptor",
+        "management_level": "primaryJob.managementLevel",
+        "supervisory_organization_id": "primaryJob.supervisoryOrganization.id",
+        "supervisory_organization": "primaryJob.supervisoryOrganization.descriptor",
+        "manager_employee_id": "primaryJob.manager.workerId",
+        "location": "primaryJob.location.descriptor",
+        "country": "primaryJob.location.country",
+        "time_zone": "primaryJob.location.timeZone",
+    }
     #: Detail requests made by the last run (for tests and the run's log).
     details_read = 0
+
+    def __init__(
+        self,
+        client: WorkdayClient,
+        *,
+        service_path: str,
+        page_size: int,
+        absent_columns: str = "fail",
+    ) -> None:
+        super().__init__(client, service_path=service_path, page_size=page_size)
+        self.absent_mode = absent_columns
+
+    def records(self, window: Window) -> Iterator[dict[str, Any] | Skipped]:
+        return judged_records(self, window, self.absent_mode)
 
     def pages(self) -> Iterator[list[dict[str, Any]]]:
         self.details_read = 0

@@ -79,6 +79,8 @@ class WorkdayServer:
     first, middle and last name columns. ``rest_workers`` ``"staffing"`` pages workers as a
     tenant's staffing API may: active workers only, without hire dates, manager, management
     level or time zone; ``/workers/{id}`` always answers the whole worker.
+    ``hidden_worker_fields`` are worker fields (``work_email``, ``time_zone`` …) the integration
+    user may not see: left out of every worker REST and SOAP give, as Workday does.
     """
 
     def __init__(
@@ -109,6 +111,7 @@ class WorkdayServer:
         soap_time_zone: str = "Time_Zone",
         rest_organization_ids: str = "reference",
         rest_workers: str = "full",
+        hidden_worker_fields: set[str] | None = None,
     ) -> None:
         if rest_organization_ids not in rest.ORG_IDS:
             raise ValueError(f"rest_organization_ids must be one of {rest.ORG_IDS}")
@@ -116,6 +119,7 @@ class WorkdayServer:
         if rest_workers not in ("full", "staffing"):
             raise ValueError(f"rest_workers must be full or staffing, not {rest_workers!r}")
         self.rest_workers = rest_workers
+        self.hidden_worker_fields = frozenset(hidden_worker_fields or ())
         if total not in ("correct", "missing", "wrong"):
             raise ValueError(f"total must be correct, missing or wrong, not {total!r}")
         if expires_in not in ("seconds", "minus-one", "missing"):
@@ -384,7 +388,7 @@ class WorkdayServer:
             body["primaryJob"]["location"].pop("timeZone", None)
             return json.dumps(body, ensure_ascii=False)
 
-        return view.fragment(("staffing", worker["workday_id"]), render)
+        return view.fragment(("staffing", worker["workday_id"], self.hidden_worker_fields), render)
 
     def _rest_worker_detail(self, request: Incoming, parts: dict[str, str]) -> Reply:
         if not self.auth.bearer_ok(request.headers.get("Authorization")):
@@ -397,9 +401,15 @@ class WorkdayServer:
 
     def _rest_worker(self, view: TenantView, worker: dict[str, Any]) -> str:
         return view.fragment(
-            ("rest", worker["workday_id"]),
-            lambda: rest.worker_json(view, worker, self.rest_organization_ids),
+            ("rest", worker["workday_id"], self.hidden_worker_fields),
+            lambda: rest.worker_json(view, self._visible(worker), self.rest_organization_ids),
         )
+
+    def _visible(self, worker: dict[str, Any]) -> dict[str, Any]:
+        """The worker as the integration user sees it: hidden fields left out."""
+        if not self.hidden_worker_fields:
+            return worker
+        return worker | dict.fromkeys(self.hidden_worker_fields)
 
     def _rest_organizations(self, request: Incoming, _: dict[str, str]) -> Reply:
         view = self._current_view()
@@ -453,9 +463,10 @@ class WorkdayServer:
         self, view: TenantView, worker: dict[str, Any], sections: frozenset[str]
     ) -> str:
         # Keyed by the record object: an as-of version is a different dict from the current one.
-        key = ("soap", id(worker), sections)
+        key = ("soap", id(worker), sections, self.hidden_worker_fields)
         return view.fragment(
-            key, lambda: soap_xml.worker_xml(view, worker, sections, self.soap_shape)
+            key,
+            lambda: soap_xml.worker_xml(view, self._visible(worker), sections, self.soap_shape),
         )
 
 

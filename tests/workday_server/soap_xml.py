@@ -186,8 +186,9 @@ def _primary_job(view: TenantView, worker: Record, with_orgs: bool, shape: SoapS
         f"{_level(worker['management_level'], shape)}"
         "</wd:Job_Profile_Summary_Data>"
     )
+    effective = worker["hire_date"] or worker["original_hire_date"] or ""  # hidden: no hire date
     position = (
-        f"<wd:Position_Data wd:Effective_Date={quoteattr(worker['hire_date'])}>"
+        f"<wd:Position_Data wd:Effective_Date={quoteattr(effective)}>"
         f"{_ref('Position_Reference', [('Position_ID', position_id)])}"
         f"{_el('Position_ID', position_id)}{_el('Business_Title', worker['business_title'])}"
         f"{_ref('Worker_Type_Reference', [worker_type], worker_type[1])}"
