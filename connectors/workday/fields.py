@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -239,10 +240,12 @@ SENSITIVE_FIELDS = ("birth_generation", "gender", "ethnicity")
 
 def alias_columns(alias: Any) -> tuple[str, ...]:
     """The report columns one alias reads: ``"A"``, ``["A", "B"]`` or ``"A,B"`` (composed)."""
-    if isinstance(alias, list | tuple):
-        parts = [str(a) for a in alias]
-    else:
-        parts = str(alias or "").split(",")
+    return _alias_columns(tuple(alias) if isinstance(alias, list) else alias)
+
+
+@lru_cache(maxsize=4096)  # asked for every field of every row
+def _alias_columns(alias: Any) -> tuple[str, ...]:
+    parts = [str(a) for a in alias] if isinstance(alias, tuple) else str(alias or "").split(",")
     return tuple(p.strip() for p in parts if p.strip())
 
 
