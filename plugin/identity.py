@@ -10,9 +10,9 @@ of a second identity. Without the key the id reveals nothing about the person.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["OPAQUE_ID_PREFIX", "Identity"]
 
@@ -37,9 +37,10 @@ class Identity:
     def opaque_id_for(self, worker_id: str) -> str:
         """The opaque id of the worker with Employee ID ``worker_id``: ``p-`` + 20 hex digits,
         the same for the same worker under the same key, in every store."""
-        digest = hmac.new(
-            base64.urlsafe_b64decode(self.key.encode("ascii")),
-            _DOMAIN + worker_id.encode("utf-8"),
-            hashlib.sha256,
-        ).hexdigest()
-        return OPAQUE_ID_PREFIX + digest[:_HEX_DIGITS]
+        digest = hmac.digest(_key_bytes(self.key), _DOMAIN + worker_id.encode("utf-8"), "sha256")
+        return OPAQUE_ID_PREFIX + digest.hex()[:_HEX_DIGITS]
+
+
+@lru_cache(maxsize=8)  # a sync asks for every new worker's id
+def _key_bytes(key: str) -> bytes:
+    return base64.urlsafe_b64decode(key.encode("ascii"))

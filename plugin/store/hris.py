@@ -156,8 +156,10 @@ class HrisMirror:
         counts = StreamCounts()
         with self.store.transaction(rollback=dry_run) as session:
             if records:
-                self._upsert(session, stream, spec, records, counts, run_id)
-                mark_stale(session, connector, stream, absent_in(stream, records), run_id)
+                # Fields the run could not see keep their stored values (plugin.store.hris_stale).
+                absent = absent_in(stream, records)
+                self._upsert(session, stream, spec, records, counts, run_id, absent)
+                mark_stale(session, connector, stream, absent, run_id)
             if bookmark is not None:
                 session.merge(
                     SyncBookmark(
@@ -177,6 +179,7 @@ class HrisMirror:
         records: list[dict[str, Any]],
         counts: StreamCounts,
         run_id: int,
+        absent: set[str],
     ) -> None:
         records = self.erased.filter(session, stream, records, counts)
         if stream == "organizations":  # one identity across WIDs and reference ids
@@ -187,8 +190,6 @@ class HrisMirror:
         batch = merge_duplicates(session, stream, records, lambda r: _key(spec, r), counts)
         existing = _existing(session, spec, list(batch), with_status=stream == "workers")
         now = utc_now()
-        # Fields the run could not see keep their stored values (plugin.store.hris_stale).
-        absent = absent_in(stream, batch.values())
         kept = kept_columns(stream, absent)
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
