@@ -2,13 +2,20 @@
 
 # Tables of other packages, so migrations and metadata see every table.
 from mentorbridge.plugin.privacy import models as privacy_models
-from mentorbridge.plugin.store import hris_models, models, sync_models, webhook_models
+from mentorbridge.plugin.store import (
+    evidence_models,
+    hris_models,
+    models,
+    sync_models,
+    webhook_models,
+)
 from mentorbridge.plugin.store.base import Base
 from mentorbridge.plugin.store.db import Store
 
 __all__ = [
     "Base",
     "Store",
+    "evidence_models",
     "hris_models",
     "models",
     "privacy_models",
