@@ -126,9 +126,10 @@ def format_for_media_type(accept_header: str) -> Format | None:
     Quality values are honoured (``q=0`` refuses a type); each format takes the quality of the
     most specific range that matches it (``text/csv`` over ``text/*`` over ``*/*``). Among
     equal qualities the range listed first wins, then JSON, CSV, HTML, XLSX, Parquet in that
-    order. An empty header accepts anything, as ``*/*`` does: JSON.
+    order. An empty header accepts anything, as ``*/*`` does: JSON; one with no well-formed
+    media range accepts nothing.
     """
-    ranges = _parse_accept(accept_header) or [("*/*", 1.0)]
+    ranges = _parse_accept(accept_header) if accept_header.strip() else [("*/*", 1.0)]
     best: tuple[float, int, int] | None = None
     chosen: Format | None = None
     for preference, name in enumerate(_PREFERENCE):
