@@ -6,7 +6,9 @@ Each writer consumes every view's rows once, in order, and writes to a binary st
 format by name (:func:`format_for`, the CLI's ``--format``) or by an HTTP ``Accept`` header
 (:func:`format_for_media_type`), then calls ``fmt.write(report, stream)``, which returns the
 number of data rows written: the main view's for CSV and Parquet (single-table formats), every
-view's otherwise.
+view's otherwise. The stream may be any writable binary stream, seekable or not (a temporary
+file, a pipe, a response body); writers leave it open. Memory stays flat whatever the number of
+rows.
 
 Parquet needs pyarrow, which is the optional extra ``mentorbridge[reports]``; without it the
 Parquet writer raises :class:`FormatUnavailableError` before writing anything.

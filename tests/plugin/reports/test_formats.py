@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import sys
+import tracemalloc
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -386,3 +387,50 @@ def test_formats_parquet_without_pyarrow_names_the_extra(monkeypatch: pytest.Mon
     with pytest.raises(FormatUnavailableError, match=r"pip install 'mentorbridge\[reports\]'"):
         FORMATS["parquet"].write(sample_report(), stream)
     assert stream.getvalue() == b""
+
+
+# -- streaming ---------------------------------------------------------------------------------
+
+
+class _Sink(io.RawIOBase):
+    """A write-only stream that keeps nothing (as an HTTP response body would not)."""
+
+    size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.size += len(data)
+        return len(data)
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "limit_mb"),
+    # Holding the rows would take ~12 MB for 30,000 of them; XLSX without streaming takes
+    # ~7 MB for 5,000 (and is slow enough to test on fewer).
+    [("csv", 30_000, 4), ("json", 30_000, 4), ("html", 30_000, 4), ("parquet", 30_000, 8),
+     ("xlsx", 5_000, 3)],
+)  # fmt: skip
+def test_formats_stream_rows_in_flat_memory_to_a_write_only_stream(
+    name: str, rows: int, limit_mb: int
+) -> None:
+    def generated() -> Any:
+        for n in range(rows):
+            yield (f"W{n:06}", f"Person {n} with a longer name", n % 100 / 100, n % 50, n / 7,
+                   date(2026, 1, 1 + n % 28), datetime(2026, 3, 1, 9, n % 60, tzinfo=UTC),
+                   n % 2 == 0)  # fmt: skip
+
+    report = Report("succession", "Big", GENERATED, {}, [
+        View("people", "People", CANDIDATE_COLUMNS, generated())
+    ])  # fmt: skip
+    sink = _Sink()
+    tracemalloc.start()
+    try:
+        count = FORMATS[name].write(report, sink)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == rows
+    assert sink.size > 100_000  # the rows went out (HTML shows 500 of them, Parquet packs)
+    assert peak < limit_mb * 1_000_000, f"{name}: peak {peak / 1e6:.1f} MB"

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from mentorbridge.plugin.reports.formats import FORMATS
+from mentorbridge.plugin.reports.formats.charts import MAX_HEATMAP_COLUMNS, MAX_HEATMAP_ROWS
 from mentorbridge.plugin.reports.formats.to_html import write_html
-from mentorbridge.plugin.reports.table import Column, Report, View
+from mentorbridge.plugin.reports.table import Column, Heatmap, Report, View
 
 from .test_formats import GENERATED, sample_report
 
@@ -219,3 +220,18 @@ def test_formats_html_render_check_fails_when_a_chart_does_not_render(
     charts = {chart["kind"]: chart for chart in render_check(broken, tmp_path)["charts"]}
     expected = EXPECTED_MARKS[kind]
     assert (charts[kind]["laid_out"], charts[kind]["painted"]) != (expected, expected)
+
+
+def test_formats_html_heatmap_draws_at_most_its_limits_and_says_so() -> None:
+    people = [f"W{n:04}" for n in range(MAX_HEATMAP_COLUMNS + 15)]
+    competencies = [f"Competency {n}" for n in range(MAX_HEATMAP_ROWS + 2)]
+    chart = Heatmap("Big", competencies, people, [[0.5] * len(people) for _ in competencies])
+    report = Report("succession", "t", GENERATED, {}, [], charts=[chart])
+    html, _ = page(report)
+    assert html.count('class="mark cell"') == MAX_HEATMAP_ROWS * MAX_HEATMAP_COLUMNS
+    assert (
+        f"(showing the first {MAX_HEATMAP_ROWS} of {MAX_HEATMAP_ROWS + 2} rows and first "
+        f"{MAX_HEATMAP_COLUMNS} of {MAX_HEATMAP_COLUMNS + 15} columns)"
+    ) in html
+    # The data table behind the chart has them all.
+    assert f'<th scope="col">W{MAX_HEATMAP_COLUMNS + 14:04}</th>' in html
