@@ -258,12 +258,14 @@ def _scatter_chart(chart: ScatterChart, key: str) -> str:
         )
     for name, px, py, group in points:
         index = groups.index(group)
+        right = x(px) > plot.left + (plot.right - plot.left) * 0.75  # label to the left
         element, geometry = shape(index, x(px), plot.y(py))
         parts.append(
             f'<{element} class="mark point" {geometry} '
             f'fill="{CATEGORICAL[index % len(CATEGORICAL)]}" stroke="#ffffff" stroke-width="1">'
             f"<title>{esc(name)} ({esc(group)}): {number(px)}, {number(py)}</title></{element}>"
-            f'<text class="point-label" x="{x(px) + 7:.1f}" y="{plot.y(py) - 6:.1f}">'
+            f'<text class="point-label" x="{x(px) + (-7 if right else 7):.1f}" '
+            f'y="{plot.y(py) - 6:.1f}" text-anchor="{"end" if right else "start"}">'
             f"{esc(label(name, 20))}</text>"
         )
     parts.append(_legend(groups, plot.right + 20, plot.top + 6, line=False))
