@@ -195,9 +195,9 @@ def _line_chart(chart: LineChart, key: str) -> str:
     def x(index: int) -> float:
         return plot.left + (span / 2 if len(periods) < 2 else index * span / (len(periods) - 1))
 
+    span_text = f" ({periods[0]} to {periods[-1]})" if periods else ""
     desc = (
-        f"Line chart of {len(names)} series over {len(periods)} periods "
-        f"({periods[0] if periods else ''} to {periods[-1] if periods else ''}); "
+        f"Line chart of {len(names)} series over {len(periods)} periods{span_text}; "
         "gaps are periods with no data or hidden data"
     )
     parts = [_open("line", key, plot.width, plot.height, chart.title, desc, len(present))]
