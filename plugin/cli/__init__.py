@@ -87,6 +87,7 @@ _COMMAND_MODULES = (
     "person_cmd",
     "serve_cmd",
     "sync_cmd",
+    "token_cmd",
     "transcript_cmd",
     "webhook_cmd",
     "worker_cmd",
