@@ -85,6 +85,7 @@ _COMMAND_MODULES = (
     "lrs_cmd",
     "outbox_cmd",
     "person_cmd",
+    "report_cmd",
     "serve_cmd",
     "sync_cmd",
     "token_cmd",
