@@ -6,7 +6,9 @@ Each writer consumes every view's rows once, in order, and writes to a binary st
 format by name (:func:`format_for`, the CLI's ``--format``) or by an HTTP ``Accept`` header
 (:func:`format_for_media_type`), then calls ``fmt.write(report, stream)``, which returns the
 number of data rows written: the main view's for CSV and Parquet (single-table formats), every
-view's otherwise.
+view's otherwise. The stream may be any writable binary stream, seekable or not (a temporary
+file, a pipe, a response body); writers leave it open. Memory stays flat whatever the number of
+rows.
 
 Parquet needs pyarrow, which is the optional extra ``mentorbridge[reports]``; without it the
 Parquet writer raises :class:`FormatUnavailableError` before writing anything.
@@ -126,9 +128,10 @@ def format_for_media_type(accept_header: str) -> Format | None:
     Quality values are honoured (``q=0`` refuses a type); each format takes the quality of the
     most specific range that matches it (``text/csv`` over ``text/*`` over ``*/*``). Among
     equal qualities the range listed first wins, then JSON, CSV, HTML, XLSX, Parquet in that
-    order. An empty header accepts anything, as ``*/*`` does: JSON.
+    order. An empty header accepts anything, as ``*/*`` does: JSON; one with no well-formed
+    media range accepts nothing.
     """
-    ranges = _parse_accept(accept_header) or [("*/*", 1.0)]
+    ranges = _parse_accept(accept_header) if accept_header.strip() else [("*/*", 1.0)]
     best: tuple[float, int, int] | None = None
     chosen: Format | None = None
     for preference, name in enumerate(_PREFERENCE):

@@ -195,9 +195,9 @@ def _line_chart(chart: LineChart, key: str) -> str:
     def x(index: int) -> float:
         return plot.left + (span / 2 if len(periods) < 2 else index * span / (len(periods) - 1))
 
+    span_text = f" ({periods[0]} to {periods[-1]})" if periods else ""
     desc = (
-        f"Line chart of {len(names)} series over {len(periods)} periods "
-        f"({periods[0] if periods else ''} to {periods[-1] if periods else ''}); "
+        f"Line chart of {len(names)} series over {len(periods)} periods{span_text}; "
         "gaps are periods with no data or hidden data"
     )
     parts = [_open("line", key, plot.width, plot.height, chart.title, desc, len(present))]
@@ -258,12 +258,14 @@ def _scatter_chart(chart: ScatterChart, key: str) -> str:
         )
     for name, px, py, group in points:
         index = groups.index(group)
+        right = x(px) > plot.left + (plot.right - plot.left) * 0.75  # label to the left
         element, geometry = shape(index, x(px), plot.y(py))
         parts.append(
             f'<{element} class="mark point" {geometry} '
             f'fill="{CATEGORICAL[index % len(CATEGORICAL)]}" stroke="#ffffff" stroke-width="1">'
             f"<title>{esc(name)} ({esc(group)}): {number(px)}, {number(py)}</title></{element}>"
-            f'<text class="point-label" x="{x(px) + 7:.1f}" y="{plot.y(py) - 6:.1f}">'
+            f'<text class="point-label" x="{x(px) + (-7 if right else 7):.1f}" '
+            f'y="{plot.y(py) - 6:.1f}" text-anchor="{"end" if right else "start"}">'
             f"{esc(label(name, 20))}</text>"
         )
     parts.append(_legend(groups, plot.right + 20, plot.top + 6, line=False))

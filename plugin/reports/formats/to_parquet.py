@@ -35,8 +35,11 @@ BATCH_ROWS = 10_000
 SUPPRESSED_SUFFIX = "_suppressed"
 
 
-def write_parquet(report: Report, stream: BinaryIO, *, view: str | None = None) -> int:
-    """Write one view of ``report`` (the main one, or the one named ``view``) to ``stream``.
+def write_parquet(
+    report: Report, stream: BinaryIO, *, view: str | None = None, batch_rows: int = BATCH_ROWS
+) -> int:
+    """Write one view of ``report`` (the main one, or the one named ``view``) to ``stream``,
+    ``batch_rows`` rows to a row group.
 
     Returns:
         How many data rows it wrote.
@@ -63,7 +66,7 @@ def write_parquet(report: Report, stream: BinaryIO, *, view: str | None = None) 
         batch: list[tuple[Any, ...]] = []
         for row in chosen.rows:
             batch.append(row)
-            if len(batch) == BATCH_ROWS:
+            if len(batch) == batch_rows:
                 writer.write_batch(_batch(pa, schema, chosen, batch))
                 count += len(batch)
                 batch = []

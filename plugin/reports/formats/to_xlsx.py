@@ -188,7 +188,7 @@ def _sheet_names(titles: list[str]) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
     for title in titles:
-        base = _BAD_SHEET_CHARS.sub(" ", title).strip().strip("'") or "Sheet"
+        base = " ".join(_BAD_SHEET_CHARS.sub(" ", title).split()).strip("'") or "Sheet"
         name, number = base[:31], 1
         while name.casefold() in seen:
             number += 1
