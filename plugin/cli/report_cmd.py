@@ -9,17 +9,112 @@ an audit row naming the local operator (``cli:<login>``).
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
 
 import click
 
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.reports.access import audit_log, cli_caller, record
+from mentorbridge.plugin.reports.delivery import (
+    FILTERS,
+    REPORT_KINDS,
+    FilterError,
+    audited,
+    build_report,
+    parse_filters,
+    write_atomically,
+)
+from mentorbridge.plugin.reports.formats import FORMATS, FormatUnavailableError, format_for
 
 
 @click.group("report")
 def command() -> None:
     """Talent reports (succession, programme impact) and their audit."""
+
+
+def _report_command(kind: str, summary: str) -> Callable[..., Any]:
+    """``report <kind>``: its format, output and the filters it takes."""
+
+    @click.option(
+        "--format",
+        "format_name",
+        type=click.Choice(sorted(FORMATS), case_sensitive=False),
+        required=True,
+        help="The file format.",
+    )
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        required=True,
+        help="Where to write it; replaced whole once written, never left half-written.",
+    )
+    @pass_app
+    def run(app: AppContext, format_name: str, out: Path, **given: str | None) -> None:
+        fmt = format_for(format_name)
+        try:
+            filters = parse_filters(kind, {k.removeprefix("filter_"): v for k, v in given.items()})
+        except FilterError as err:
+            raise click.BadParameter(str(err), param_hint=f"'--{err.parameter}'") from None
+        if not out.parent.is_dir():
+            raise click.BadParameter(
+                f"the folder {out.parent} does not exist: create it or choose another",
+                param_hint="'--out'",
+            )
+        with compose.open_store(app.config) as store:
+
+            def write(stream: IO[bytes]) -> int:
+                return fmt.write(
+                    build_report(store, app.config.mapping_file, kind, filters), stream
+                )
+
+            try:
+                rows = audited(
+                    store,
+                    cli_caller(),
+                    kind,
+                    filters,
+                    fmt.name,
+                    lambda: write_atomically(out, write),
+                )
+            except FilterError as err:
+                raise click.BadParameter(str(err), param_hint=f"'--{err.parameter}'") from None
+            except FormatUnavailableError as err:
+                raise click.UsageError(str(err)) from None
+            except PermissionError as err:
+                raise click.BadParameter(
+                    f"cannot write in {out.parent} ({err.strerror}): choose a folder you can "
+                    "write to",
+                    param_hint="'--out'",
+                ) from None
+            except OSError as err:
+                click.echo(f"mentorbridge: cannot write {out}: {err.strerror or err}", err=True)
+                sys.exit(1)
+        click.echo(f"wrote {out} ({fmt.name}, {rows} rows)")
+
+    for spec in reversed(FILTERS):
+        if kind in spec.kinds:
+            run = click.option(
+                f"--{spec.name}",
+                f"filter_{spec.name}",
+                metavar="DATE" if spec.is_date else "ID",
+                help=spec.help[0].upper() + spec.help[1:] + ".",
+            )(run)
+    run.__doc__ = summary
+    return command.command(kind)(run)
+
+
+_SUMMARIES = {
+    "succession": "Evidence per competency beside the level each position needs, per plan "
+    "and worker.",
+    "impact": "Programme impact: sessions, goals, competency gains, retention (groups under 5 "
+    "hidden).",
+}
+for _kind in REPORT_KINDS:
+    _report_command(_kind, _SUMMARIES[_kind])
 
 
 @command.command("audit")

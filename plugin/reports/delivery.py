@@ -17,7 +17,13 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from mentorbridge.plugin.errors import RejectedError
+from mentorbridge.plugin.errors import MentorbridgeError, RejectedError
+from mentorbridge.plugin.mapping.file import load_mapping
+from mentorbridge.plugin.reports.access import Caller, record
+from mentorbridge.plugin.reports.filters import ReportFilterError, SuccessionFilters
+from mentorbridge.plugin.reports.succession import succession_report
+from mentorbridge.plugin.reports.table import Report
+from mentorbridge.plugin.store.db import Store
 
 __all__ = [
     "FILTERS",
@@ -25,37 +31,59 @@ __all__ = [
     "FilterError",
     "FilterSpec",
     "as_text",
+    "audited",
+    "build_report",
     "parse_filters",
     "write_atomically",
 ]
 
 T = TypeVar("T")
 
-REPORT_KINDS = ("succession", "impact")
+#: Each report: the filters type it takes and the function that builds it.
+_BUILDERS: dict[str, tuple[type, Callable[..., Report]]] = {
+    "succession": (SuccessionFilters, succession_report),
+}
+#: The reports there are, by name.
+REPORT_KINDS = tuple(_BUILDERS)
 
 
 @dataclass(frozen=True, slots=True)
 class FilterSpec:
     """One filter: its parameter name (``--from`` on the command line, ``from=`` in a query),
-    what it takes, and the reports it applies to."""
+    what it takes, the reports it applies to, and the report filter field it sets."""
 
     name: str
     help: str
-    kinds: tuple[str, ...] = REPORT_KINDS
+    field: str
+    kinds: tuple[str, ...] = ("succession", "impact")
     is_date: bool = False
 
 
 #: Every filter, in the order help lists them.
 FILTERS = (
-    FilterSpec("organization", "an organisation's Workday id: it and everything under it"),
-    FilterSpec("programme", "a programme key: only its pairs and sessions"),
-    FilterSpec("from", "a date (YYYY-MM-DD): activity on or after it", is_date=True),
-    FilterSpec("to", "a date (YYYY-MM-DD): activity on or before it", is_date=True),
-    FilterSpec("competency", "a competency key of the mapping file"),
-    FilterSpec("plan", "a succession plan's Workday id", kinds=("succession",)),
-    FilterSpec("worker", "a worker's Workday id", kinds=("succession",)),
+    FilterSpec(
+        "organization", "an organisation's Workday id: it and everything under it", "organisation"
+    ),
+    FilterSpec("programme", "a programme key: only its pairs and sessions", "programme"),
+    FilterSpec("from", "a date (YYYY-MM-DD): activity on or after it", "date_from", is_date=True),
+    FilterSpec("to", "a date (YYYY-MM-DD): activity on or before it", "date_to", is_date=True),
+    FilterSpec(
+        "competency",
+        "a competency key of the mapping file (or its Workday id)",
+        "competency",
+        kinds=("succession",),
+    ),
+    FilterSpec("plan", "a succession plan (its position's Workday id)", "plan", ("succession",)),
+    FilterSpec("worker", "a worker's Workday id", "worker", kinds=("succession",)),
 )
+#: Why a report does not take a filter.
+_NOT_FOR = {
+    ("impact", "competency"): "it shows every competency's gains per cohort",
+    ("impact", "plan"): "it shows aggregates only, never one plan or person",
+    ("impact", "worker"): "it shows aggregates only, never one plan or person",
+}
 _BY_NAME = {spec.name: spec for spec in FILTERS}
+_BY_FIELD = {spec.field: spec.name for spec in FILTERS}
 _MAX_LENGTH = 128
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -93,8 +121,7 @@ def parse_filters(kind: str, given: Mapping[str, str | None]) -> dict[str, Any]:
         if kind not in spec.kinds:
             raise FilterError(
                 name,
-                f"the {kind} report takes no {name} filter: it shows aggregates only, never one "
-                "person or plan; leave it out",
+                f"the {kind} report takes no {name} filter ({_NOT_FOR[kind, name]}): leave it out",
             )
         value = raw.strip()
         if len(value) > _MAX_LENGTH:
@@ -107,12 +134,60 @@ def parse_filters(kind: str, given: Mapping[str, str | None]) -> dict[str, Any]:
     return parsed
 
 
+def build_report(
+    store: Store, mapping_file: Path | None, kind: str, filters: Mapping[str, Any]
+) -> Report:
+    """The ``kind`` report for filters from :func:`parse_filters`, under the mapping in
+    ``mapping_file`` (``None``: the shipped default); its rows are read as it is written.
+
+    Raises:
+        FilterError: a filter names something the store does not know (with the closest).
+        MappingError: the mapping file is invalid (a configuration error).
+    """
+    filters_type, build = _BUILDERS[kind]
+    mapping = load_mapping(mapping_file)
+    values = {_BY_NAME[name].field: value for name, value in filters.items()}
+    try:
+        return build(store, mapping, filters_type(**values))
+    except ReportFilterError as err:
+        parameter = _BY_FIELD.get(err.filter, err.filter)
+        raise FilterError(parameter, f"{parameter}: {err.problems[0][1]}") from err
+
+
 def as_text(filters: Mapping[str, Any]) -> dict[str, str]:
     """The filters as the audit and a report's header show them (dates in ISO 8601)."""
     return {
         name: value.isoformat() if isinstance(value, date) else str(value)
         for name, value in filters.items()
     }
+
+
+def audited(
+    store: Store,
+    caller: Caller,
+    kind: str,
+    filters: Mapping[str, Any],
+    format_name: str,
+    work: Callable[[], int],
+) -> int:
+    """Run ``work`` (which builds and writes a report, returning its row count) and write the
+    audit row: ``ok`` with the count, or ``error`` with what went wrong, re-raised."""
+    given = as_text(filters)
+    try:
+        rows = work()
+    except BaseException as err:
+        record(
+            store,
+            caller,
+            kind,
+            filters=given,
+            outcome="error",
+            format=format_name,
+            detail=_failure(err),
+        )
+        raise
+    record(store, caller, kind, filters=given, outcome="ok", format=format_name, row_count=rows)
+    return rows
 
 
 def write_atomically(path: Path, write: Callable[[IO[bytes]], T]) -> T:
@@ -150,3 +225,13 @@ def _date(name: str, value: str) -> date:
         raise FilterError(
             name, f"{name} = {value!r} is not a date: give it as YYYY-MM-DD, such as 2026-01-31"
         ) from None
+
+
+def _failure(err: BaseException) -> str:
+    """What the audit says went wrong: our own errors' messages (they name the field and the
+    fix, and never hold secrets); only the type of anything else, whose text may quote data."""
+    if isinstance(err, MentorbridgeError):
+        return f"{type(err).__name__}: {err}"
+    if isinstance(err, KeyboardInterrupt | GeneratorExit):
+        return "interrupted"
+    return type(err).__name__

@@ -13,10 +13,14 @@ Every answer, and every refusal, is an audit row. Answers are never cached.
 from __future__ import annotations
 
 import hmac
-from typing import Any, NoReturn
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import IO, Any, NoReturn
 
 from flask import Blueprint, Response, jsonify, request
 
+from mentorbridge.plugin.errors import MappingError
 from mentorbridge.plugin.reports.access import (
     ROLES,
     Caller,
@@ -25,6 +29,20 @@ from mentorbridge.plugin.reports.access import (
     audit_log,
     authenticate,
     record,
+)
+from mentorbridge.plugin.reports.delivery import (
+    FilterError,
+    audited,
+    build_report,
+    parse_filters,
+)
+from mentorbridge.plugin.reports.formats import (
+    FORMATS,
+    Format,
+    FormatUnavailableError,
+    UnknownFormatError,
+    format_for,
+    format_for_media_type,
 )
 from mentorbridge.plugin.reports.transcript_links import LinkError
 from mentorbridge.plugin.web.errors import ApiError
@@ -40,6 +58,18 @@ _SIGN_IN = (
     "`mentorbridge token add --role talent --label TEXT`"
 )
 _AUDIT_LIMIT = 1000
+#: A report is written here first, in memory up to this size and on disk beyond, so that a
+#: failure is a clean error answer rather than a truncated file, then streamed out.
+_SPOOL_BYTES = 8 * 1024 * 1024
+_CHUNK_BYTES = 64 * 1024
+#: Nothing in a downloaded report may load or run anything in the service's origin (the HTML
+#: report carries its own policy for when it is opened from disk).
+_DOWNLOAD_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+
+@bp.get("/reports/succession")
+def succession() -> Response:
+    return _report("succession")
 
 
 @bp.get("/reports/audit")
@@ -63,6 +93,97 @@ def audit() -> Response:
         row_count=len(entries),
     )
     return jsonify({"entries": [entry.as_json() for entry in entries]})
+
+
+def _report(kind: str) -> Response:
+    given = {name: value for name, value in request.args.items() if name != "format"}
+    caller = authorise(kind, given)
+    for name in request.args:
+        if len(request.args.getlist(name)) > 1:
+            _bad_input(caller, kind, given, name, f"{name} is given more than once: give it once")
+    try:
+        filters = parse_filters(kind, given)
+    except FilterError as err:
+        _bad_input(caller, kind, given, err.parameter, str(err))
+    fmt = _negotiate(caller, kind, given)
+    app = services()
+    generated_at = datetime.now(UTC)
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
+
+    def write() -> int:
+        return fmt.write(build_report(app.store, app.config.mapping_file, kind, filters), spool)
+
+    try:
+        rows = audited(app.store, caller, kind, filters, fmt.name, write)
+    except BaseException as err:
+        spool.close()
+        if isinstance(err, FilterError):  # names something unknown; audited already
+            raise ApiError(
+                400, "invalid_parameter", str(err), extra={"parameter": err.parameter}
+            ) from None
+        if isinstance(err, FormatUnavailableError):
+            raise ApiError(501, "format_unavailable", str(err)) from None
+        if isinstance(err, MappingError):
+            raise ApiError(
+                500,
+                "mapping_invalid",
+                "the competency mapping file is invalid, so no report can be made: an admin "
+                "runs `mentorbridge mapping check` and fixes what it lists",
+            ) from None
+        raise
+    return _download(kind, fmt, spool, rows, generated_at)
+
+
+def _negotiate(caller: Caller, kind: str, given: dict[str, Any]) -> Format:
+    """The format ``?format=`` names, else the best for the Accept header; 400 or 406."""
+    name = request.args.get("format")
+    if name is not None:
+        try:
+            return format_for(name)
+        except UnknownFormatError as err:
+            _bad_input(caller, kind, given, "format", str(err))
+    fmt = format_for_media_type(request.headers.get("Accept", ""))
+    if fmt is None:
+        available = [{"format": f.name, "media_type": f.media_type} for f in FORMATS.values()]
+        message = (
+            "no report format fits the Accept header: accept one of "
+            f"{', '.join(f.media_type for f in FORMATS.values())}, or name it with ?format="
+        )
+        record(
+            services().store,
+            caller,
+            kind,
+            filters=given,
+            outcome="error",
+            detail=f"406 not_acceptable: {message}",
+        )
+        raise ApiError(406, "not_acceptable", message, extra={"available": available})
+    return fmt
+
+
+def _download(
+    kind: str, fmt: Format, spool: IO[bytes], rows: int, generated_at: datetime
+) -> Response:
+    size = spool.tell()
+    spool.seek(0)
+    response = Response(_chunks(spool), content_type=fmt.content_type, direct_passthrough=True)
+    response.content_length = size
+    filename = f"{kind}-{generated_at:%Y%m%d-%H%M%S}.{fmt.extension}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Security-Policy"] = _DOWNLOAD_POLICY
+    response.headers["X-Report-Rows"] = str(rows)
+    response.vary.add("Accept")
+    return response
+
+
+def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
+    """The spooled report in chunks; the spool is closed when the server is done with it (the
+    whole body sent, or the client gone)."""
+    try:
+        while chunk := spool.read(_CHUNK_BYTES):
+            yield chunk
+    finally:
+        spool.close()
 
 
 @bp.after_request

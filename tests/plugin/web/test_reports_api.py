@@ -4,8 +4,14 @@ each refusal leaves, and bad parameters answered 400 naming the parameter."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,9 +19,30 @@ from flask.testing import FlaskClient
 from mentorbridge.plugin.reports.access import audit_log, create_token, revoke_token
 from mentorbridge.plugin.reports.transcript_links import LinkSigner
 from mentorbridge.plugin.store.db import Store
-from tests.plugin.web.conftest import ADMIN_TOKEN, CLOCK, LINK_SECRET, MENTEE
+from mentorbridge.plugin.web import create_app
+from tests.plugin.reports.talent_fixture import build
+from tests.plugin.web.conftest import ADMIN_TOKEN, CLOCK, LINK_SECRET, MENTEE, web_config
 
 JSON = {"Accept": "application/json"}
+#: A mapping with the fixture's competencies (keys and Workday ids).
+MAPPING_TEXT = (Path(__file__).parents[1] / "reports" / "talent_mapping.toml").read_text()
+#: The candidates of the fixture's two plans, one row per plan x candidate x competency.
+CANDIDATE_ROWS = 6
+
+
+@pytest.fixture
+def app(store: Store, store_url: str, tmp_path: Path) -> Flask:
+    """The app on the talent fixture, with a mapping file of its competencies."""
+    build(store)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(MAPPING_TEXT)
+    config = web_config(store_url, **{"mapping.file": str(mapping)})
+    return create_app(config, store=store, now=lambda: CLOCK)
+
+
+@pytest.fixture
+def people(store: Store) -> Store:
+    return store
 
 
 @pytest.fixture
@@ -52,23 +79,38 @@ REFUSALS = [
 ]
 
 
+ENDPOINTS = [
+    ("/reports/succession", "succession"),
+    ("/reports/audit", "audit"),
+]
+
+
+@pytest.mark.parametrize(("path", "report"), ENDPOINTS, ids=[e[1] for e in ENDPOINTS])
 @pytest.mark.parametrize(
     ("headers", "query", "status", "who"),
     [r[1:] for r in REFUSALS],
     ids=[r[0] for r in REFUSALS],
 )
-def test_reports_api_audit_refuses_all_but_admin_tokens_and_audits_the_refusal(
-    client: FlaskClient, people: Store, tokens: dict[str, str], headers, query, status, who
+def test_reports_api_refuses_all_but_our_tokens_and_audits_the_refusal(
+    client: FlaskClient,
+    people: Store,
+    tokens: dict[str, str],
+    path: str,
+    report: str,
+    headers,
+    query,
+    status,
+    who,
 ) -> None:
     query = learner_link_query() if query == "learner" else query
-    response = client.get(f"/reports/audit?{query}", headers=headers(tokens))
+    response = client.get(f"{path}?{query}", headers=headers(tokens))
     assert response.status_code == status, response.json
     assert response.json["error"] == ("unauthorized" if status == 401 else "forbidden")
     assert response.headers["Cache-Control"] == "no-store"
     if status == 401:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     (entry,) = audit_log(people)
-    assert (entry.who, entry.report, entry.outcome) == (who, "audit", "refused")
+    assert (entry.who, entry.report, entry.outcome) == (who, report, "refused")
     assert entry.detail.startswith(f"{status} ")
     assert tokens["revoked"].split("_", 2)[2] not in entry.detail
 
@@ -101,3 +143,140 @@ def test_reports_api_audit_a_bad_limit_is_400_naming_it(
     assert response.status_code == 400
     assert response.json["parameter"] == "limit"
     assert "limit must be 1 to 1000" in response.json["message"]
+
+
+# -- the succession report ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["talent", "admin"])
+def test_reports_api_succession_as_csv_for_talent_and_admin_tokens_audited(
+    client: FlaskClient, people: Store, tokens: dict[str, str], role: str
+) -> None:
+    response = client.get("/reports/succession?format=csv", headers=bearer(tokens[role]))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert re.fullmatch(
+        r'attachment; filename="succession-\d{8}-\d{6}\.csv"',
+        response.headers["Content-Disposition"],
+    )
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Report-Rows"] == str(CANDIDATE_ROWS)
+    table = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(table) == 1 + CANDIDATE_ROWS and "worker_id" in table[0]
+    (entry,) = audit_log(people)
+    label = "people analytics" if role == "talent" else "hr ops"
+    assert entry.who.endswith(f"({label})")
+    assert (entry.report, entry.outcome, entry.format, entry.row_count) == (
+        "succession",
+        "ok",
+        "csv",
+        CANDIDATE_ROWS,
+    )
+    assert entry.filters == {}
+
+
+def test_reports_api_filters_narrow_the_report_and_are_audited(
+    client: FlaskClient, people: Store, tokens: dict[str, str]
+) -> None:
+    response = client.get(
+        "/reports/succession?format=json&organization=ORG-A&from=2026-01-01",
+        headers=bearer(tokens["talent"]),
+    )
+    assert response.status_code == 200
+    body = json.loads(response.get_data())
+    assert {row["position_id"] for row in body["views"]["candidates"]["rows"]} == {"POS-1"}
+    entry = audit_log(people)[0]
+    assert entry.filters == {"organization": "ORG-A", "from": "2026-01-01"}
+    assert entry.row_count == int(response.headers["X-Report-Rows"])
+
+
+NEGOTIATED = [
+    ("text/csv", "", "text/csv; charset=utf-8"),
+    ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "", "xlsx"),
+    ("text/html", "", "text/html; charset=utf-8"),
+    ("*/*", "", "application/json"),
+    ("", "", "application/json"),
+    ("text/csv", "format=xlsx", "xlsx"),
+    ("application/json;q=0.5, text/csv;q=0.9", "", "text/csv; charset=utf-8"),
+]
+
+
+@pytest.mark.parametrize(("accept", "query", "expected"), NEGOTIATED)
+def test_reports_api_format_by_accept_header_or_format_parameter(
+    client: FlaskClient, tokens: dict[str, str], accept: str, query: str, expected: str
+) -> None:
+    headers = {"Authorization": f"Bearer {tokens['talent']}", "Accept": accept}
+    response = client.get(f"/reports/succession?{query}", headers=headers)
+    assert response.status_code == 200
+    assert "Accept" in response.headers["Vary"]
+    if expected == "xlsx":
+        book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
+        assert "Candidates x competencies" in book.sheetnames
+        assert response.headers["Content-Disposition"].endswith('.xlsx"')
+    else:
+        assert response.headers["Content-Type"] == expected
+    assert response.headers["Content-Security-Policy"] == (
+        "default-src 'none'; frame-ancestors 'none'; sandbox"
+    )
+
+
+def test_reports_api_no_acceptable_format_is_406_with_the_list(
+    client: FlaskClient, people: Store, tokens: dict[str, str]
+) -> None:
+    headers = {"Authorization": f"Bearer {tokens['talent']}", "Accept": "application/xml"}
+    response = client.get("/reports/succession", headers=headers)
+    assert response.status_code == 406
+    assert response.json["error"] == "not_acceptable"
+    assert {a["format"] for a in response.json["available"]} == {
+        "csv",
+        "html",
+        "json",
+        "parquet",
+        "xlsx",
+    }
+    assert {"format": "csv", "media_type": "text/csv"} in response.json["available"]
+    assert audit_log(people)[0].outcome == "error"
+
+
+BAD_PARAMETERS = [
+    ("format=pdf", "format", "unknown report format 'pdf': use one of csv, html"),
+    ("from=2026-13-01", "from", "give it as YYYY-MM-DD"),
+    ("from=2026-06-01&to=2026-01-01", "from", "swap them"),
+    ("colour=red", "colour", "colour is not a filter of the succession report"),
+    ("worker=EXEC-9", "worker", "no worker 'EXEC-9' is known; the closest is 'EXEC-"),
+    ("organization=ORG-Z", "organization", "the closest is 'ORG-"),
+    ("plan=POS-1&plan=POS-2", "plan", "plan is given more than once"),
+]
+
+
+@pytest.mark.parametrize(("query", "parameter", "message"), BAD_PARAMETERS)
+def test_reports_api_bad_parameters_are_400_naming_the_parameter_and_audited(
+    client: FlaskClient,
+    people: Store,
+    tokens: dict[str, str],
+    query: str,
+    parameter: str,
+    message: str,
+) -> None:
+    response = client.get(f"/reports/succession?{query}", headers=bearer(tokens["talent"]))
+    assert response.status_code == 400, response.json
+    assert response.json["error"] == "invalid_parameter"
+    assert response.json["parameter"] == parameter
+    assert message in response.json["message"]
+    (entry,) = audit_log(people)
+    assert (entry.outcome, entry.report) == ("error", "succession")
+    assert message in entry.detail
+
+
+def test_reports_api_an_invalid_mapping_file_is_a_clear_500_and_audited(
+    store: Store, store_url: str, tmp_path: Path, tokens: dict[str, str]
+) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[rules]\nrecency_days = 'soon'\n")
+    app = create_app(web_config(store_url, **{"mapping.file": str(broken)}), store=store)
+    response = app.test_client().get("/reports/succession", headers=bearer(tokens["talent"]))
+    assert response.status_code == 500
+    assert response.json["error"] == "mapping_invalid"
+    assert "mentorbridge mapping check" in response.json["message"]
+    entry = audit_log(store)[0]
+    assert entry.outcome == "error" and entry.detail.startswith("MappingError: ")
