@@ -17,7 +17,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mentorbridge.plugin.store.base import Base, UTCDateTime, utc_now
 
-__all__ = ["CompetencyEvidence", "EvidenceDirty", "EvidenceSource", "MapperState"]
+__all__ = [
+    "CompetencyEvidence",
+    "EvidenceChange",
+    "EvidenceDirty",
+    "EvidenceSource",
+    "MapperState",
+]
 
 
 class CompetencyEvidence(Base):
@@ -82,6 +88,27 @@ class EvidenceSource(Base):
     weight: Mapped[float] = mapped_column(Float)
     #: A released rating, normalised 0-1 (outcomes only).
     rating: Mapped[float | None] = mapped_column(Float)
+
+
+class EvidenceChange(Base):
+    """One revision of a piece of evidence, as it was when it changed: reports draw trends
+    (levels over time) from these."""
+
+    __tablename__ = "evidence_change"
+    __table_args__ = (
+        UniqueConstraint("evidence_id", "revision"),
+        CheckConstraint("status in ('current', 'withdrawn')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(
+        ForeignKey("competency_evidence.id", ondelete="CASCADE")
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    level: Mapped[float] = mapped_column(Float)
+    level_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class EvidenceDirty(Base):
