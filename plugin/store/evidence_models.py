@@ -12,10 +12,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mentorbridge.plugin.store.base import Base, UTCDateTime, utc_now
+from mentorbridge.plugin.store.models import Goal, Outcome
 
 __all__ = [
     "CompetencyEvidence",
@@ -131,3 +140,8 @@ class MapperState(Base):
     mapping_digest: Mapped[str] = mapped_column(String(64))
     scales_digest: Mapped[str] = mapped_column(String(64))
     last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The mapper reads ratings and goals by the person they are about, a batch of people at a time.
+Index("ix_outcome_subject_id", Outcome.subject_id)
+Index("ix_goal_owner_id", Goal.owner_id)

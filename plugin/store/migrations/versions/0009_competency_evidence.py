@@ -1,6 +1,7 @@
 """Competency evidence: the mapper's evidence per person x competency x side, its sources and
 its history of changes, the people whose evidence the next run recomputes, and what the last
-run was computed against.
+run was computed against; ratings and goals indexed by the person they are about (the
+mapper reads them a batch of people at a time).
 
 Revision ID: 0009
 Revises: 0008
@@ -16,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index(op.f("ix_outcome_subject_id"), "outcome", ["subject_id"])
+    op.create_index(op.f("ix_goal_owner_id"), "goal", ["owner_id"])
     op.create_table(
         "competency_evidence",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -140,3 +143,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_competency_evidence_competency_key"), table_name="competency_evidence")
     op.drop_index(op.f("ix_competency_evidence_person_id"), table_name="competency_evidence")
     op.drop_table("competency_evidence")
+    op.drop_index(op.f("ix_goal_owner_id"), table_name="goal")
+    op.drop_index(op.f("ix_outcome_subject_id"), table_name="outcome")
