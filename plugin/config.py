@@ -120,6 +120,12 @@ class Config(Mapping[str, Any]):
         return Path(self._values["data_dir"]).expanduser()
 
     @property
+    def mapping_file(self) -> Path | None:
+        """The mapping file, ``~`` expanded; ``None``: the shipped default."""
+        file = self._values.get("mapping", {}).get("file")
+        return Path(file).expanduser() if file else None
+
+    @property
     def store_url(self) -> str:
         """The SQLAlchemy URL to use, with the password (if any) filled in."""
         store = self._values["store"]

@@ -5,6 +5,7 @@
     MentorbridgeError
     ├── FatalError               stop and tell the operator; retrying cannot help
     │   ├── ConfigError          bad config file, env override or secret (CLI exit 2)
+    │   │   └── MappingError     bad competency mapping file: file, line, key path, fix
     │   ├── StoreNotMigratedError
     │   │   └── StoreMissingError  no SQLite file or PostgreSQL database yet: `db upgrade`
     │   ├── StoreAccessError     the store refuses us: login, role, host name, SQLite folder
@@ -48,6 +49,7 @@ __all__ = [
     "LRSRejectedError",
     "LRSUnavailableError",
     "ListenError",
+    "MappingError",
     "MentorbridgeError",
     "RejectedError",
     "RetriableError",
@@ -91,6 +93,27 @@ class ConfigError(FatalError):
     def __init__(self, message: str, *, key: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+
+
+class MappingError(ConfigError):
+    """The competency mapping file is invalid: TOML, schema or sense.
+
+    Attributes:
+        source: the file (or ``"default"``, the shipped one).
+        problems: one ``(line, key path, message)`` per problem; line ``None`` where the file
+            has no line for it (a key left out at the top level).
+    """
+
+    def __init__(self, source: str, problems: list[tuple[int | None, str, str]]) -> None:
+        self.source = source
+        self.problems = sorted(problems, key=lambda p: (p[0] or 0, p[1]))
+        lines = [
+            f"{source}:{line}: {key}: {message}" if line else f"{source}: {key}: {message}"
+            for line, key, message in self.problems
+        ]
+        count = len(lines)
+        head = f"mapping file {source} is invalid ({count} problem{'s' if count > 1 else ''}):"
+        super().__init__("\n  ".join([head, *lines]), key=self.problems[0][1] if problems else None)
 
 
 class StoreNotMigratedError(FatalError):

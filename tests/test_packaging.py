@@ -36,6 +36,8 @@ def test_wheel_carries_the_data_files_the_code_loads(wheel: zipfile.ZipFile) -> 
     names = set(wheel.namelist())
     for expected in (
         "mentorbridge/schemas/config.schema.json",
+        "mentorbridge/schemas/mapping.schema.json",
+        "mentorbridge/plugin/mapping/default.toml",
         "mentorbridge/schemas/openapi.yaml",
         "mentorbridge/schemas/webhooks/examples/pair.created.json",
         "mentorbridge/xapi/profile/reverse-mentoring.jsonld",

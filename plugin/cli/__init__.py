@@ -83,6 +83,7 @@ _COMMAND_MODULES = (
     "events_cmd",
     "keys_cmd",
     "lrs_cmd",
+    "mapping_cmd",
     "outbox_cmd",
     "person_cmd",
     "serve_cmd",

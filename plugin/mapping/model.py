@@ -90,9 +90,10 @@ class EvidenceRules:
 class ScaleMap:
     """From a normalised level to a level of another scale.
 
-    ``thresholds`` are ``(minimum normalised level, that scale's level id or value)``
+    ``thresholds`` are ``(minimum normalised level, that scale's level id or Moodle item)``
     ascending. Empty: the scale's levels are spread evenly over 0-1 by rank (level ``r`` of
-    ``n`` covers ``((r-1)/n, r/n]``).
+    ``n`` stands for ``r/n`` and is reached from ``r/n`` up to the next; below ``1/n`` none
+    is). :mod:`plugin.mapping.scales` applies it.
     """
 
     thresholds: tuple[tuple[float, str], ...] = ()

@@ -21,6 +21,7 @@ __all__ = [
     "LOCATIONS",
     "MANAGEMENT_LEVELS",
     "NAMES",
+    "NEW_COMPETENCIES",
     "PREFERRED_FIRST_NAMES",
     "READINESS",
     "SPECIAL_PEOPLE",
@@ -307,7 +308,13 @@ COMPETENCIES = (
     ("TECH-DATA", "Data Literacy", "Technical", "TECH_3", False),
     ("TECH-GENAI", "Generative AI Tooling", "Technical", "TECH_3", False),
     ("COMP-SIXSIGMA", "Six Sigma Basics", "Operational Excellence", "PROF_4", True),
+    ("SUCC-SUST", "Sustainability Mindset", "Business", "PROF_4", False),
+    ("COMP-INFL", "Influencing Without Authority", "Interpersonal", "PROF_4", False),
 )
+#: Competencies the library gained recently: nobody is assessed on them and no job profile
+#: requires them yet (so the assessments, requirements and plans drawn for the rest stay as
+#: they were before these were added).
+NEW_COMPETENCIES = frozenset({"SUCC-SUST", "COMP-INFL"})
 
 #: The tenant's succession readiness values: (id, descriptor).
 READINESS = (

@@ -39,6 +39,14 @@ def competency_library(tenant: str) -> list[Record]:
     ]
 
 
+def _assessable(competencies: list[Record]) -> list[Record]:
+    return [
+        c
+        for c in competencies
+        if not c["inactive"] and c["competency_id"] not in cat.NEW_COMPETENCIES
+    ]
+
+
 def _level_index(count: int, management_level: int, competency_id: str, jitter: int) -> int:
     """An index into a scale of ``count`` levels, from seniority (1 = CEO ... 6 = contributor)."""
     seniority = (6 - management_level) / 5  # 1.0 for the CEO, 0.0 for a contributor
@@ -55,7 +63,7 @@ def assessments(
     today: date,
 ) -> list[Record]:
     """Two to four assessments on distinct competencies for about nine workers in ten."""
-    active = [c for c in competencies if not c["inactive"]]
+    active = _assessable(competencies)
     earliest = today - timedelta(days=3 * 365)
     rows: list[Record] = []
     for worker, level in zip(workers, levels, strict=True):
@@ -95,7 +103,7 @@ def job_profile_requirements(
 
     ``profiles`` maps a job profile id to its name and management level (1 to 6).
     """
-    active = [c for c in competencies if not c["inactive"]]
+    active = _assessable(competencies)
     rows: list[Record] = []
     for profile_id in sorted(profiles):
         name, level = profiles[profile_id]

@@ -433,7 +433,7 @@ def test_change_workers_changes_exactly_the_fraction() -> None:
     assert report_rows(changing, "workers", updated_from=entered, updated_through=entered) == window
     older = report_rows(changing, "workers", updated_through=entered - timedelta(seconds=1))
     assert len(older) == 360
-    assert len(report_rows(changing, "competencies", updated_from=entered)) == 12  # no last_updated
+    assert len(report_rows(changing, "competencies", updated_from=entered)) == 14  # no last_updated
     logged = [c for c in changing.changes if c.entered_at == entered]
     assert sorted(c.workday_id for c in logged) == sorted(changed)
     assert {c.effective_on for c in logged} == {date(2026, 11, 3)}
