@@ -19,6 +19,7 @@ from mentorbridge.plugin.mapping.evidence import (
     RatingActivity,
     SessionActivity,
 )
+from mentorbridge.plugin.mapping.scales import normalise
 from mentorbridge.plugin.store.models import Goal, MentoringSession, Outcome, Pair
 
 __all__ = ["read_activity"]
@@ -109,7 +110,7 @@ def read_activity(session: Session, person_ids: Sequence[int]) -> dict[int, Acti
                 side="mentee" if subject == mentee else "mentor",
                 at=rated_at,
                 competency=competency,
-                rating=(rating - low) / (high - low),
+                rating=normalise(rating, low, high),
                 released=True,
                 statement_id=statement_id,
             )

@@ -22,10 +22,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, insert, select, union, update
 from sqlalchemy.orm import Session
 
-from mentorbridge.plugin.mapping import _scales_interim as scales
+from mentorbridge.plugin.mapping import scales
 from mentorbridge.plugin.mapping.activity import read_activity
 from mentorbridge.plugin.mapping.evidence import Evidence, MappingIndex, evaluate_person
-from mentorbridge.plugin.mapping.model import Competency, Mapping, ScaleMap
+from mentorbridge.plugin.mapping.model import Competency, Mapping
 from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.evidence_models import (
@@ -229,7 +229,7 @@ class _Levels:
         if competency.workday_id is None or competency.workday_id not in self.synced:
             return None
         scale_id, levels = self.synced[competency.workday_id]
-        scale_map = self.mapping.workday_scales.get(scale_id or "", ScaleMap())
+        scale_map = self.mapping.workday_scales.get(scale_id) if scale_id else None
         reached = scales.workday_level(level, levels, scale_map)
         return None if reached is None else str(reached["level_id"])
 

@@ -211,7 +211,7 @@ def test_workday_level_and_moodle_value_come_from_the_synced_scale(
         )
     run(store, builder)
     row = evidence(store)[DIGI]
-    assert (row.workday_level_id, row.moodle_value) == ("L2", 2)  # 0.5 of 4 levels, of 3
+    assert (row.workday_level_id, row.moodle_value) == ("L2", 1)  # 0.5: 2/4 and 1/3 reached
     assert evidence(store)[("JUN-1", "coaching", "mentor")].workday_level_id is None
     with store.transaction() as session:
         synced = session.scalar(select(SyncedCompetency))
