@@ -9,7 +9,8 @@ holds is ``withdrawn`` and its last statement voided. Everything, including clea
 it saw and recording what it computed against, commits together or not at all.
 
 Decay and the recency window run back from the run's ``now``: people nobody touched keep
-their levels until a full run (``full=True``) evaluates them again.
+their levels until a full run (``full=True``) evaluates them again. Erased people
+(``Person.active`` false) have no evidence (:mod:`plugin.mapping.forget`).
 """
 
 from __future__ import annotations
@@ -266,14 +267,14 @@ def _plan(
         ).where(CompetencyEvidence.person_id.in_(batch))
     ):
         existing[(row[0], row[1], row[2])] = _Row(*row[3:])
-    opaque: dict[int, str] = {}
-    if builder is not None:
-        query = select(Person.id, Person.opaque_id).where(Person.id.in_(batch))
-        opaque = {person: opaque_id for person, opaque_id in session.execute(query)}
+    query = select(Person.id, Person.opaque_id).where(Person.id.in_(batch), Person.active.is_(True))
+    opaque = {person: opaque_id for person, opaque_id in session.execute(query)}
     writes = _Writes()
     found: set[tuple[int, str, str]] = set()
     for person in batch:
-        for evidence in evaluate_person(index, activity[person], now) if person in activity else ():
+        if person not in activity or person not in opaque:  # nothing, or erased
+            continue
+        for evidence in evaluate_person(index, activity[person], now):
             key = (person, evidence.competency_key, evidence.side)
             found.add(key)
             competency = index.mapping.competencies[evidence.competency_key]
