@@ -81,6 +81,7 @@ _COMMAND_MODULES = (
     "db_cmd",
     "demo_cmd",
     "events_cmd",
+    "evidence_cmd",
     "keys_cmd",
     "lrs_cmd",
     "mapping_cmd",

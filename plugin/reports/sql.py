@@ -144,3 +144,10 @@ def resolve_organisation(session: Session, value: str) -> int:
             "organisation", "organisation", value, session.scalars(select(org.organization_id))
         )
     return found
+
+
+def add_months(column: ColumnElement[Any], months: int, dialect: str) -> ColumnElement[Any]:
+    """A date column ``months`` later (the last day of a shorter month as each database does)."""
+    if dialect == "postgresql":
+        return cast(column + func.make_interval(0, months), Date)
+    return func.date(column, f"+{int(months)} months")
