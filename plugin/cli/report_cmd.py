@@ -95,14 +95,15 @@ def _report_command(kind: str, summary: str) -> Callable[..., Any]:
                 sys.exit(1)
         click.echo(f"wrote {out} ({fmt.name}, {rows} rows)")
 
+    # Filters a report does not take are hidden, yet accepted, so using one says why not.
     for spec in reversed(FILTERS):
-        if kind in spec.kinds:
-            run = click.option(
-                f"--{spec.name}",
-                f"filter_{spec.name}",
-                metavar="DATE" if spec.is_date else "ID",
-                help=spec.help[0].upper() + spec.help[1:] + ".",
-            )(run)
+        run = click.option(
+            f"--{spec.name}",
+            f"filter_{spec.name}",
+            metavar="DATE" if spec.is_date else "ID",
+            help=spec.help[0].upper() + spec.help[1:] + ".",
+            hidden=kind not in spec.kinds,
+        )(run)
     run.__doc__ = summary
     return command.command(kind)(run)
 

@@ -20,7 +20,8 @@ from typing import IO, Any, TypeVar
 from mentorbridge.plugin.errors import MentorbridgeError, RejectedError
 from mentorbridge.plugin.mapping.file import load_mapping
 from mentorbridge.plugin.reports.access import Caller, record
-from mentorbridge.plugin.reports.filters import ReportFilterError, SuccessionFilters
+from mentorbridge.plugin.reports.filters import ImpactFilters, ReportFilterError, SuccessionFilters
+from mentorbridge.plugin.reports.impact import impact_report
 from mentorbridge.plugin.reports.succession import succession_report
 from mentorbridge.plugin.reports.table import Report
 from mentorbridge.plugin.store.db import Store
@@ -42,6 +43,7 @@ T = TypeVar("T")
 #: Each report: the filters type it takes and the function that builds it.
 _BUILDERS: dict[str, tuple[type, Callable[..., Report]]] = {
     "succession": (SuccessionFilters, succession_report),
+    "impact": (ImpactFilters, impact_report),
 }
 #: The reports there are, by name.
 REPORT_KINDS = tuple(_BUILDERS)

@@ -20,7 +20,9 @@ from typing import IO, Any, NoReturn
 
 from flask import Blueprint, Response, jsonify, request
 
-from mentorbridge.plugin.errors import MappingError
+from mentorbridge.plugin.errors import MappingError, UnknownReferenceError
+from mentorbridge.plugin.mapping.explain import explain
+from mentorbridge.plugin.mapping.file import load_mapping
 from mentorbridge.plugin.reports.access import (
     ROLES,
     Caller,
@@ -70,6 +72,33 @@ _DOWNLOAD_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 @bp.get("/reports/succession")
 def succession() -> Response:
     return _report("succession")
+
+
+@bp.get("/reports/impact")
+def impact() -> Response:
+    return _report("impact")
+
+
+@bp.get("/api/evidence/<worker_id>/<competency_key>")
+def evidence(worker_id: str, competency_key: str) -> Response:
+    given = {"worker": worker_id, "competency": competency_key}
+    caller = authorise("evidence", given)
+    app = services()
+    found: dict[str, Any] = {}
+
+    def work() -> int:
+        mapping = load_mapping(app.config.mapping_file)
+        found.update(explain(app.store, mapping, worker_id, competency_key))
+        return sum(len(side["sources"]) for side in found["sides"])
+
+    try:
+        audited(app.store, caller, "evidence", given, "json", work)
+    except UnknownReferenceError as err:
+        parameter = "competency_key" if err.kind == "competency" else "worker_id"
+        raise ApiError(404, "not_found", str(err), extra={"parameter": parameter}) from None
+    except MappingError:
+        raise _mapping_invalid() from None
+    return jsonify(found)
 
 
 @bp.get("/reports/audit")
@@ -124,14 +153,18 @@ def _report(kind: str) -> Response:
         if isinstance(err, FormatUnavailableError):
             raise ApiError(501, "format_unavailable", str(err)) from None
         if isinstance(err, MappingError):
-            raise ApiError(
-                500,
-                "mapping_invalid",
-                "the competency mapping file is invalid, so no report can be made: an admin "
-                "runs `mentorbridge mapping check` and fixes what it lists",
-            ) from None
+            raise _mapping_invalid() from None
         raise
     return _download(kind, fmt, spool, rows, generated_at)
+
+
+def _mapping_invalid() -> ApiError:
+    return ApiError(
+        500,
+        "mapping_invalid",
+        "the competency mapping file is invalid, so nothing can be computed: an admin runs "
+        "`mentorbridge mapping check` and fixes what it lists",
+    )
 
 
 def _negotiate(caller: Caller, kind: str, given: dict[str, Any]) -> Format:

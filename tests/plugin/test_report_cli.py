@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import openpyxl
+import pyarrow.parquet
 import pytest
 from click.testing import CliRunner, Result
 
@@ -130,6 +131,30 @@ def test_report_into_a_missing_folder_exits_2(talent: dict[str, str], outdir: Pa
     out = outdir / "missing" / "r.csv"
     result = run(talent, "report", "succession", "--format", "csv", "--out", str(out))
     assert result.exit_code == 2 and "does not exist: create it" in result.output
+
+
+def test_report_impact_as_parquet_reads_back(
+    talent: dict[str, str], store: Store, outdir: Path
+) -> None:
+    out = outdir / "impact.parquet"
+    result = run(talent, "report", "impact", "--format", "parquet", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    table = pyarrow.parquet.read_table(out)
+    assert result.output.strip() == f"wrote {out} (parquet, {table.num_rows} rows)"
+    assert table.num_rows > 0 and "cohort" in " ".join(table.column_names)
+    assert audit_log(store)[0].row_count == table.num_rows
+
+
+@pytest.mark.parametrize("option", ["--worker", "--plan", "--competency"])
+def test_report_impact_takes_no_option_that_singles_people_out(
+    talent: dict[str, str], outdir: Path, option: str
+) -> None:
+    out = outdir / "impact.csv"
+    result = run(talent, "report", "impact", "--format", "csv", "--out", str(out), option, "x")
+    assert result.exit_code == 2
+    assert f"the impact report takes no {option[2:]} filter" in result.output
+    assert option not in run(talent, "report", "impact", "--help").output
+    assert not out.exists()
 
 
 def test_report_audit_lists_newest_first_and_is_audited_itself(

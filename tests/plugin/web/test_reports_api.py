@@ -16,6 +16,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from mentorbridge.plugin.mapping.explain import explain
+from mentorbridge.plugin.mapping.file import parse_mapping
 from mentorbridge.plugin.reports.access import audit_log, create_token, revoke_token
 from mentorbridge.plugin.reports.transcript_links import LinkSigner
 from mentorbridge.plugin.store.db import Store
@@ -81,6 +83,8 @@ REFUSALS = [
 
 ENDPOINTS = [
     ("/reports/succession", "succession"),
+    ("/reports/impact", "impact"),
+    ("/api/evidence/EXEC-1/digital-fluency", "evidence"),
     ("/reports/audit", "audit"),
 ]
 
@@ -280,3 +284,83 @@ def test_reports_api_an_invalid_mapping_file_is_a_clear_500_and_audited(
     assert "mentorbridge mapping check" in response.json["message"]
     entry = audit_log(store)[0]
     assert entry.outcome == "error" and entry.detail.startswith("MappingError: ")
+
+
+# -- the impact report -------------------------------------------------------------------------
+
+
+def test_reports_api_impact_for_a_talent_token_audited(
+    client: FlaskClient, people: Store, tokens: dict[str, str]
+) -> None:
+    response = client.get(
+        "/reports/impact?programme=rm-1", headers={**bearer(tokens["talent"]), "Accept": "text/csv"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="impact-')
+    lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert len(lines) - 1 == int(response.headers["X-Report-Rows"]) > 0
+    entry = audit_log(people)[0]
+    assert (entry.report, entry.outcome, entry.format, entry.filters) == (
+        "impact",
+        "ok",
+        "csv",
+        {"programme": "rm-1"},
+    )
+
+
+@pytest.mark.parametrize("parameter", ["worker", "plan", "competency"])
+def test_reports_api_impact_takes_no_filter_that_singles_people_out(
+    client: FlaskClient, tokens: dict[str, str], parameter: str
+) -> None:
+    response = client.get(f"/reports/impact?{parameter}=EXEC-1", headers=bearer(tokens["admin"]))
+    assert response.status_code == 400
+    assert response.json["parameter"] == parameter
+    assert f"the impact report takes no {parameter} filter" in response.json["message"]
+
+
+# -- evidence explanations ---------------------------------------------------------------------
+
+
+def test_reports_api_evidence_is_the_explanation_for_talent_tokens_audited(
+    client: FlaskClient, people: Store, tokens: dict[str, str]
+) -> None:
+    response = client.get("/api/evidence/EXEC-1/digital-fluency", headers=bearer(tokens["talent"]))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    mapping = parse_mapping(MAPPING_TEXT, "test")
+    assert response.json == json.loads(
+        json.dumps(explain(people, mapping, "EXEC-1", "digital-fluency"))
+    )
+    assert [s["kind"] for s in response.json["sides"][0]["sources"]] == [
+        "session",
+        "session",
+        "outcome",
+    ]
+    entry = audit_log(people)[0]
+    assert (entry.report, entry.outcome, entry.row_count, entry.filters) == (
+        "evidence",
+        "ok",
+        3,
+        {"worker": "EXEC-1", "competency": "digital-fluency"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter", "message"),
+    [
+        ("/api/evidence/EXEC-9/digital-fluency", "worker_id", "did you mean 'EXEC-"),
+        ("/api/evidence/EXEC-1/digital-fluencey", "competency_key", "digital-fluency"),
+    ],
+)
+def test_reports_api_evidence_for_someone_unknown_is_404_naming_the_closest(
+    client: FlaskClient,
+    people: Store,
+    tokens: dict[str, str],
+    path: str,
+    parameter: str,
+    message: str,
+) -> None:
+    response = client.get(path, headers=bearer(tokens["talent"]))
+    assert response.status_code == 404
+    assert response.json["parameter"] == parameter and message in response.json["message"]
+    assert audit_log(people)[0].outcome == "error"
