@@ -50,7 +50,7 @@ from mentorbridge.plugin.reports.transcript_links import LinkError
 from mentorbridge.plugin.web.errors import ApiError
 from mentorbridge.plugin.web.services import services
 
-__all__ = ["bp"]
+__all__ = ["authorise", "bp"]
 
 bp = Blueprint("reports", __name__)
 
