@@ -364,3 +364,15 @@ def test_reports_api_evidence_for_someone_unknown_is_404_naming_the_closest(
     assert response.status_code == 404
     assert response.json["parameter"] == parameter and message in response.json["message"]
     assert audit_log(people)[0].outcome == "error"
+
+
+def test_reports_api_tokens_never_reach_the_log(
+    client: FlaskClient, tokens: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    for token in tokens.values():
+        client.get("/reports/succession?format=json", headers=bearer(token))
+        client.get("/reports/audit?limit=oops", headers=bearer(token))
+    assert any(record.name == "mentorbridge.web.access" for record in caplog.records)
+    for token in tokens.values():
+        assert token.split("_", 2)[2] not in caplog.text
