@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mentorbridge.plugin.errors import ConflictError, UnknownReferenceError
+from mentorbridge.plugin.mapping.dirty import mark_dirty
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.keys import keyring_of
 from mentorbridge.plugin.store.models import (
@@ -130,6 +131,7 @@ class Recorder:
                     themes=list(themes),
                 )
             )
+            mark_dirty(session, (mentee_row.id, mentor_row.id))
             return registration
 
     def end_pair(self, *, key: str, ended_on: date, within: Session | None = None) -> None:
@@ -139,6 +141,7 @@ class Recorder:
             if pair.status == "ended":
                 raise ConflictError(f"pair {key!r} has already ended")
             pair.status, pair.ended_on = "ended", ended_on
+            mark_dirty(session, (pair.mentee_id, pair.mentor_id))
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -237,6 +240,7 @@ class Recorder:
                 duration=duration,
             )
             row.attended_statement_id, row.mentored_statement_id = attended.id, mentored.id
+            mark_dirty(session, (pair_row.mentee_id, pair_row.mentor_id))
             return _queue(session, [attended, mentored], session_id=row.id)
 
     def cancel_session(
@@ -254,16 +258,24 @@ class Recorder:
             if row.status == "cancelled":
                 raise ConflictError(f"session {session_key!r} is already cancelled")
             row.status, row.cancel_reason = "cancelled", reason
-            # A session is cancelled once, so none of its statements is voided yet.
+            # A session is cancelled once; of its statements only a retracted rating's
+            # competency evidence may be voided already.
+            voided = select(OutboxStatement.voids_statement_id).where(
+                OutboxStatement.session_id == row.id,
+                OutboxStatement.voids_statement_id.is_not(None),
+            )
             targets = session.scalars(
                 select(OutboxStatement.statement_id)
                 .where(
                     OutboxStatement.session_id == row.id,
                     OutboxStatement.voids_statement_id.is_(None),
+                    OutboxStatement.statement_id.not_in(voided),
                 )
                 .order_by(OutboxStatement.id)
             ).all()
-            context = self._pair_context(session, session.get(Pair, row.pair_id))
+            pair_row = session.get(Pair, row.pair_id)
+            mark_dirty(session, (pair_row.mentee_id, pair_row.mentor_id))
+            context = self._pair_context(session, pair_row)
             built = [
                 self.builder.voiding(event, context, target_id=target, voided_at=cancelled_at)
                 for target in targets
@@ -380,6 +392,7 @@ class Recorder:
                 achieved_at=achieved_at,
             )
             goal.achieved_statement_id = built.id
+            mark_dirty(session, (goal.owner_id,))
             return _queue(session, [built], session_id=goal.session_id)
 
     def rate_outcome(
@@ -426,27 +439,83 @@ class Recorder:
                 rated_at=rated_at,
             )
             session.add(outcome)
+            mark_dirty(session, (subject_row.id,))
             if not released:
                 return Recorded(())
-            evidence = (
-                row.attended_statement_id
-                if subject_row.id == pair_row.mentee_id
-                else row.mentored_statement_id
+            return self._release(session, event, outcome, row, pair_row, rated_at)
+
+    def change_release(
+        self,
+        event: Event,
+        *,
+        outcome_key: str,
+        released: bool,
+        changed_at: datetime,
+        within: Session | None = None,
+    ) -> Recorded:
+        """The person rated releases an outcome to talent teams, or takes the release back.
+
+        Releasing queues its competency-evidence statement (as a rating released at once
+        does); retracting voids it. Either way the mapper recomputes the person. A release
+        that is already as asked changes nothing.
+        """
+        with self._unit(within) as session:
+            outcome = _one(session, Outcome, Outcome.key == outcome_key, "outcome", outcome_key)
+            if outcome.released == released:
+                return Recorded(())
+            row = session.get(MentoringSession, outcome.session_id)
+            pair_row = session.get(Pair, outcome.pair_id)
+            outcome.released = released
+            mark_dirty(session, (outcome.subject_id,))
+            if released:
+                if row.status != "completed":
+                    raise ConflictError(
+                        f"outcome {outcome_key!r} rests on session {row.key!r}, which is "
+                        f"{row.status}: it cannot be released"
+                    )
+                return self._release(session, event, outcome, row, pair_row, changed_at)
+            target, outcome.evidence_statement_id = outcome.evidence_statement_id, None
+            if target is None or row.status == "cancelled":
+                return Recorded(())  # never sent, or voided with its session already
+            built = self.builder.voiding(
+                event, self._pair_context(session, pair_row), target_id=target, voided_at=changed_at
             )
-            built = self.builder.competency_evidence(
-                event,
-                self._pair_context(session, pair_row),
-                session=session_key,
-                competency_id=competency,
-                competency_name=competency_name,
-                subject=subject_row.opaque_id,
-                rater=rater_row.opaque_id,
-                score=(rating, *scale),
-                evidence_statement_id=evidence,
-                rated_at=rated_at,
-            )
-            outcome.evidence_statement_id = built.id
-            return _queue(session, [built], session_id=row.id)
+            enqueue(session, built, session_id=row.id, voids=target)
+            return Recorded((built.id,))
+
+    def _release(
+        self,
+        session: Session,
+        event: Event,
+        outcome: Outcome,
+        row: MentoringSession,
+        pair_row: Pair,
+        released_at: datetime,
+    ) -> Recorded:
+        """Queue a released outcome's competency-evidence statement."""
+        subject, rater = (
+            session.get(Person, outcome.subject_id),
+            session.get(Person, outcome.rater_id),
+        )
+        evidence = (
+            row.attended_statement_id
+            if subject.id == pair_row.mentee_id
+            else row.mentored_statement_id
+        )
+        built = self.builder.competency_evidence(
+            event,
+            self._pair_context(session, pair_row),
+            session=row.key,
+            competency_id=outcome.competency,
+            competency_name=outcome.competency_name,
+            subject=subject.opaque_id,
+            rater=rater.opaque_id,
+            score=(outcome.rating, outcome.scale_min, outcome.scale_max),
+            evidence_statement_id=evidence,
+            rated_at=released_at,
+        )
+        outcome.evidence_statement_id = built.id
+        return _queue(session, [built], session_id=row.id)
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -365,11 +365,73 @@ class StatementBuilder:
             timestamp=rated_at,
         )
 
-    def voiding(
-        self, event: Event, pair: PairContext, *, target_id: str, voided_at: datetime
+    def evidence_registration(self, subject: str, competency_key: str, side: str) -> uuid.UUID:
+        """The registration of one person's evidence record on a competency and side: its
+        level statements and their voiding share it."""
+        return uuid.uuid5(self.namespace, f"evidence/{subject}/{competency_key}/{side}")
+
+    def competency_level(
+        self,
+        event: Event,
+        *,
+        subject: str,
+        competency_key: str,
+        competency_iri: str,
+        competency_name: str,
+        side: str,
+        level: float,
+        level_name: str,
+        reached_at: datetime,
     ) -> BuiltStatement:
-        """Retract ``target_id``: a voided-verb statement with a StatementRef object."""
-        context = Context(registration=pair.registration, language=self.settings.language)
+        """``subject`` reached ``level`` (0-1) on a competency, on one side of their pairs, as
+        the mapper concluded from their sessions, goals and released ratings.
+
+        Args:
+            competency_key: the mapping's key for it (keys the record's registration).
+            competency_iri: the competency's activity IRI (``xapi_iri`` in the mapping).
+            side: ``mentee`` or ``mentor``.
+        """
+        if not 0 <= level <= 1:
+            raise ValueError(f"level {level} is not within 0..1")
+        context = Context(
+            registration=self.evidence_registration(subject, competency_key, side),
+            platform=self.settings.platform,
+            language=self.settings.language,
+            context_activities=ContextActivities(category=[self._version_activity()]),
+            extensions=Extensions({self.vocabulary.pair_side: side}),
+        )
+        return self._finish(
+            "competency-level",
+            event,
+            actor=self._person(subject),
+            verb=vocab.ACHIEVED,
+            target=self._activity(
+                self.competency_iri(competency_iri), vocab.COMPETENCY, competency_name
+            ),
+            result=Result(
+                score=Score(scaled=round(level, 4)),
+                extensions=Extensions({self.vocabulary.level_name: level_name}),
+            ),
+            context=context,
+            timestamp=reached_at,
+        )
+
+    def voiding(
+        self,
+        event: Event,
+        pair: PairContext | None,
+        *,
+        target_id: str,
+        voided_at: datetime,
+        registration: uuid.UUID | None = None,
+    ) -> BuiltStatement:
+        """Retract ``target_id``: a voided-verb statement with a StatementRef object, under
+        the pair's registration (or ``registration``, for statements outside a pair)."""
+        if pair is not None:
+            registration = pair.registration
+        if registration is None:
+            raise ValueError("a voiding statement needs the pair or the registration it is in")
+        context = Context(registration=registration, language=self.settings.language)
         context.context_activities = ContextActivities(category=[self._version_activity()])
         return self._finish(
             "statement-voided",

@@ -115,6 +115,17 @@ class ProfileVocabulary:
         return f"{self.profile_iri}/extensions/visibility"
 
     @property
+    def level_name(self) -> str:
+        """Result extension: the name of the level reached (``Developing``)."""
+        return f"{self.profile_iri}/extensions/level-name"
+
+    @property
+    def pair_side(self) -> str:
+        """Context extension: the side of their pairs the evidence is for (``mentee``,
+        ``mentor``)."""
+        return f"{self.profile_iri}/extensions/pair-side"
+
+    @property
     def evidence_source(self) -> str:
         """Context extension: who judged the progress (``self-rating``, ``peer-rating``)."""
         return f"{self.profile_iri}/extensions/evidence-source"

@@ -8,7 +8,7 @@ import click
 
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
-from mentorbridge.plugin.jobs import FlushJob, SyncJob, build_scheduler
+from mentorbridge.plugin.jobs import EvidenceJob, FlushJob, SyncJob, build_scheduler
 from mentorbridge.plugin.logs import configure_from
 from mentorbridge.plugin.store.keys import keyring_of
 
@@ -25,12 +25,15 @@ def command(app: AppContext) -> None:
             compose.flusher(config, store, lrs),
             pause_seconds=config["outbox"]["backoff_max_seconds"],
         )
-        scheduler = build_scheduler(config, flush=job, sync=SyncJob(config, store))
+        scheduler = build_scheduler(
+            config, flush=job, sync=SyncJob(config, store), evidence=EvidenceJob(config, store)
+        )
         signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
         click.echo(
             f"worker running: outbox flush every "
             f"{config['outbox']['flush_interval_seconds']:g}s to {lrs.endpoint}, "
-            f"Workday sync on '{config['workday']['schedule']}' (UTC) "
+            f"Workday sync on '{config['workday']['schedule']}' (UTC), evidence update every "
+            f"{config['mapping']['update_interval_seconds']:g}s "
             "(Ctrl-C or SIGTERM stops it)"
         )
         job()  # at once, not only after the first interval

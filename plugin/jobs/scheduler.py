@@ -10,6 +10,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from mentorbridge.plugin.config import Config
 from mentorbridge.plugin.errors import ConfigError
+from mentorbridge.plugin.jobs.evidence import EvidenceJob
 from mentorbridge.plugin.jobs.outbox import FlushJob
 from mentorbridge.plugin.jobs.sync import SyncJob
 
@@ -17,7 +18,11 @@ __all__ = ["build_scheduler", "crontab_trigger"]
 
 
 def build_scheduler(
-    config: Config, *, flush: FlushJob, sync: SyncJob | None = None
+    config: Config,
+    *,
+    flush: FlushJob,
+    sync: SyncJob | None = None,
+    evidence: EvidenceJob | None = None,
 ) -> BlockingScheduler:
     """A scheduler with every job of the worker, not yet started.
 
@@ -32,6 +37,15 @@ def build_scheduler(
         max_instances=1,
         coalesce=True,
     )
+    if evidence is not None:
+        scheduler.add_job(
+            evidence,
+            IntervalTrigger(seconds=config["mapping"]["update_interval_seconds"]),
+            id="evidence-update",
+            name="update competency evidence for the people events touched",
+            max_instances=1,
+            coalesce=True,
+        )
     if sync is not None:
         expression = config["workday"]["schedule"]
         try:

@@ -1,7 +1,8 @@
 """``mentorbridge person erase``: erase a person (GDPR article 17) in one transaction.
 
 What goes: the reflections they wrote, the wording of their goals, their competency
-assessments and succession candidacies, the personal fields of their HRIS rows (name, email,
+assessments and succession candidacies, their competency evidence (its level statements voided
+with the others), the personal fields of their HRIS rows (name, email,
 identifiers, job, manager, location, time zone …), the reason texts and held payloads of
 webhook events that name them, and the link between the person and their opaque id: the
 person row keeps no Employee ID and gets a fresh opaque id, so statements already in the LRS
@@ -28,6 +29,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from mentorbridge.plugin.mapping.forget import forget_evidence
 from mentorbridge.plugin.privacy.markers import marker_hash, marker_key
 from mentorbridge.plugin.privacy.models import Erasure, ErasureMarker
 from mentorbridge.plugin.privacy.records import (
@@ -133,6 +135,13 @@ def erase_person(
             else 0
         )
         counts |= _erase_content(session, person, pairs, moment)
+        counts |= forget_evidence(
+            session,
+            person,
+            builder=builder,
+            event=Event(source="mentorbridge-privacy", id=f"erasure-{audit.id}"),
+            moment=moment,
+        )
         counts |= _erase_hris(session, person, worker_id, key, moment)
         counts["webhook_events_scrubbed"] = _scrub_events(session, events)
         person.worker_id = f"{ERASED_PREFIX}{person.id}"

@@ -12,12 +12,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mentorbridge.plugin.store.base import Base, UTCDateTime, utc_now
+from mentorbridge.plugin.store.models import Goal, Outcome
 
-__all__ = ["CompetencyEvidence", "EvidenceDirty", "EvidenceSource", "MapperState"]
+__all__ = [
+    "CompetencyEvidence",
+    "EvidenceChange",
+    "EvidenceDirty",
+    "EvidenceSource",
+    "MapperState",
+]
 
 
 class CompetencyEvidence(Base):
@@ -84,6 +99,27 @@ class EvidenceSource(Base):
     rating: Mapped[float | None] = mapped_column(Float)
 
 
+class EvidenceChange(Base):
+    """One revision of a piece of evidence, as it was when it changed: reports draw trends
+    (levels over time) from these."""
+
+    __tablename__ = "evidence_change"
+    __table_args__ = (
+        UniqueConstraint("evidence_id", "revision"),
+        CheckConstraint("status in ('current', 'withdrawn')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(
+        ForeignKey("competency_evidence.id", ondelete="CASCADE")
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    level: Mapped[float] = mapped_column(Float)
+    level_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class EvidenceDirty(Base):
     """A person whose evidence the next mapper run recomputes (marked with the change that
     touched them, in its transaction)."""
@@ -104,3 +140,8 @@ class MapperState(Base):
     mapping_digest: Mapped[str] = mapped_column(String(64))
     scales_digest: Mapped[str] = mapped_column(String(64))
     last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The mapper reads ratings and goals by the person they are about, a batch of people at a time.
+Index("ix_outcome_subject_id", Outcome.subject_id)
+Index("ix_goal_owner_id", Goal.owner_id)

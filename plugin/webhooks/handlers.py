@@ -172,6 +172,18 @@ def _outcome_rated(recorder: Recorder, session: Session, event: IncomingEvent) -
     ).statement_ids
 
 
+def _outcome_release_changed(
+    recorder: Recorder, session: Session, event: IncomingEvent
+) -> tuple[str, ...]:
+    return recorder.change_release(
+        _statement_event(event),
+        outcome_key=event.data["outcome_id"],
+        released=event.data["released"],
+        changed_at=event.occurred_at,
+        within=session,
+    ).statement_ids
+
+
 def _statement_event(event: IncomingEvent) -> Event:
     return Event(source=event.source, id=event.id)
 
@@ -186,4 +198,5 @@ HANDLERS: dict[str, Handler] = {
     "goal.set": _goal_set,
     "goal.achieved": _goal_achieved,
     "outcome.rated": _outcome_rated,
+    "outcome.release_changed": _outcome_release_changed,
 }

@@ -28,7 +28,8 @@ EVENTS_PATH = "/webhooks/v1/events"
 #: The shipped example events (``schemas/webhooks/examples/<name>.json``) in the order that
 #: tells one pair's story; sent in this order to a store holding the sample tenant, each is
 #: accepted. The pair is formed, a session booked and held, a reflection, a goal and a rating
-#: follow, the next session is booked and called off, the goal is reached, the pair ends.
+#: follow (its release taken back the next morning), the next session is booked and called
+#: off, the goal is reached, the pair ends.
 EXAMPLE_SEQUENCE = (
     "pair.created",
     "session.scheduled",
@@ -36,6 +37,7 @@ EXAMPLE_SEQUENCE = (
     "goal.set",
     "reflection.submitted",
     "outcome.rated",
+    "outcome.release_changed",
     "session.scheduled.next",
     "session.cancelled",
     "goal.achieved",

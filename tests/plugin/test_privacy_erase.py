@@ -122,6 +122,8 @@ def test_erase_deletes_their_reflections_and_goal_wording_and_blanks_hris_fields
         "competency_assessments_deleted": 1,
         "succession_candidacies_deleted": 1,
         "webhook_events_scrubbed": 1,
+        "evidence_deleted": 0,
+        "evidence_statements_voided": 0,
     }
 
 

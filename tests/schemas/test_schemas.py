@@ -70,6 +70,8 @@ class TestProfileDocument:
             v.target_date,
             v.visibility,
             v.evidence_source,
+            v.pair_side,
+            v.level_name,
         }
         for concept in self.profile["concepts"]:
             if "inlineSchema" in concept:

@@ -100,7 +100,21 @@ def every_template(builder: StatementBuilder) -> dict[str, BuiltStatement]:
         ),
         builder.voiding(event, pair, target_id=attended.id, voided_at=WHEN),
     ]
-    return {b.template: b for b in built}
+    return {b.template: b for b in built} | {"competency-level": competency_level(builder)}
+
+
+def competency_level(builder: StatementBuilder, level: float = 0.5) -> BuiltStatement:
+    return builder.competency_level(
+        Event(source="mapper", id="p-mentee/digital-fluency/mentee/1"),
+        subject="p-mentee",
+        competency_key="digital-fluency",
+        competency_iri="https://hr.example.com/competencies/digital",
+        competency_name="Digital fluency",
+        side="mentee",
+        level=level,
+        level_name="Developing",
+        reached_at=WHEN,
+    )
 
 
 def test_builders_cover_every_template_of_the_profile(builder: StatementBuilder) -> None:
@@ -126,7 +140,56 @@ def test_statements_carry_profile_version_and_pair_registration(
     data = json.loads(every_template(builder)[template].payload)
     category = [a["id"] for a in data["context"]["contextActivities"]["category"]]
     assert category == [f"{vocab.DEFAULT_PROFILE_IRI}/v{vocab.PROFILE_VERSION}"]
-    assert data["context"]["registration"] == str(builder.registration("pair-1"))
+    if template == "competency-level":  # one person's record, across pairs and programmes
+        registration = builder.evidence_registration("p-mentee", "digital-fluency", "mentee")
+    else:
+        registration = builder.registration("pair-1")
+    assert data["context"]["registration"] == str(registration)
+
+
+def test_a_competency_level_carries_the_level_its_name_and_the_side(
+    builder: StatementBuilder,
+) -> None:
+    data = json.loads(competency_level(builder, level=0.75).payload)
+    vocabulary = builder.vocabulary
+    assert data["verb"]["id"] == vocab.ACHIEVED
+    assert data["object"]["id"] == "https://hr.example.com/competencies/digital"
+    assert data["object"]["definition"]["type"] == vocab.COMPETENCY
+    assert data["result"] == {
+        "score": {"scaled": 0.75},
+        "extensions": {vocabulary.level_name: "Developing"},
+    }
+    assert data["context"]["extensions"] == {vocabulary.pair_side: "mentee"}
+    assert data["actor"]["account"]["name"] == "p-mentee"
+    assert "grouping" not in data["context"]["contextActivities"]
+
+
+def test_a_competency_level_outside_0_to_1_is_refused(builder: StatementBuilder) -> None:
+    with pytest.raises(ValueError, match=r"level 1\.5"):
+        competency_level(builder, level=1.5)
+
+
+def test_a_competency_level_is_voided_under_its_record_registration(
+    builder: StatementBuilder,
+) -> None:
+    level = competency_level(builder)
+    registration = builder.evidence_registration("p-mentee", "digital-fluency", "mentee")
+    voiding = builder.voiding(
+        Event(source="mapper", id="p-mentee/digital-fluency/mentee/2"),
+        None,
+        target_id=level.id,
+        voided_at=WHEN,
+        registration=registration,
+    )
+    data = json.loads(voiding.payload)
+    assert data["object"] == {"objectType": "StatementRef", "id": level.id}
+    assert data["context"]["registration"] == str(registration)
+    with pytest.raises(ValueError, match="registration"):
+        builder.voiding(voiding_event(), None, target_id=level.id, voided_at=WHEN)
+
+
+def voiding_event() -> Event:
+    return Event(source="mapper", id="x")
 
 
 def test_tincan_quirks_are_undone(builder: StatementBuilder) -> None:

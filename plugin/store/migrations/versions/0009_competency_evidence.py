@@ -1,5 +1,7 @@
-"""Competency evidence: the mapper's evidence per person x competency x side, its sources, the
-people whose evidence the next run recomputes, and what the last run was computed against.
+"""Competency evidence: the mapper's evidence per person x competency x side, its sources and
+its history of changes, the people whose evidence the next run recomputes, and what the last
+run was computed against; ratings and goals indexed by the person they are about (the
+mapper reads them a batch of people at a time).
 
 Revision ID: 0009
 Revises: 0008
@@ -15,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index(op.f("ix_outcome_subject_id"), "outcome", ["subject_id"])
+    op.create_index(op.f("ix_goal_owner_id"), "goal", ["owner_id"])
     op.create_table(
         "competency_evidence",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -88,6 +92,28 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_evidence_source_evidence_id"), "evidence_source", ["evidence_id"])
     op.create_table(
+        "evidence_change",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("evidence_id", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("level", sa.Float(), nullable=False),
+        sa.Column("level_name", sa.String(length=100), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status in ('current', 'withdrawn')", name=op.f("ck_evidence_change_status")
+        ),
+        sa.ForeignKeyConstraint(
+            ["evidence_id"],
+            ["competency_evidence.id"],
+            name=op.f("fk_evidence_change_evidence_id_competency_evidence"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_change")),
+        sa.UniqueConstraint("evidence_id", "revision", name=op.f("uq_evidence_change_evidence_id")),
+    )
+    op.create_index(op.f("ix_evidence_change_changed_at"), "evidence_change", ["changed_at"])
+    op.create_table(
         "evidence_dirty",
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
@@ -109,9 +135,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("mapper_state")
     op.drop_table("evidence_dirty")
+    op.drop_index(op.f("ix_evidence_change_changed_at"), table_name="evidence_change")
+    op.drop_table("evidence_change")
     op.drop_index(op.f("ix_evidence_source_evidence_id"), table_name="evidence_source")
     op.drop_table("evidence_source")
     op.drop_index(op.f("ix_competency_evidence_changed_at"), table_name="competency_evidence")
     op.drop_index(op.f("ix_competency_evidence_competency_key"), table_name="competency_evidence")
     op.drop_index(op.f("ix_competency_evidence_person_id"), table_name="competency_evidence")
     op.drop_table("competency_evidence")
+    op.drop_index(op.f("ix_goal_owner_id"), table_name="goal")
+    op.drop_index(op.f("ix_outcome_subject_id"), table_name="outcome")
