@@ -129,10 +129,37 @@ def _report(result: DemoResult) -> None:
     )
     confirmed = sum(line["in_lrs"] is True for line in lines)
     click.echo(f"  {confirmed} of its {len(lines)} session lines confirmed in the LRS")
+    _succession(result)
     click.echo("\nwhere the data lives:")
     click.echo(f"  store (SQLite):         {result.store}")
     click.echo(f"  LRS statements (JSONL): {result.lrs_statements_file}")
+    click.echo(f"  succession report:      {result.report_file}")
     click.echo(
         "  reflection text and goal wording stay in the store; the LRS holds only "
         "opaque ids and references"
     )
+
+
+def _succession(result: DemoResult) -> None:
+    click.echo(
+        "\nsuccession summary: mentoring evidence beside the level each position requires "
+        f"(all of it in {result.report_file.name}, {result.report_rows} rows):"
+    )
+    if not result.plans:
+        click.echo("  no plan has a candidate with mentoring evidence yet")
+    for plan in result.plans:
+        click.echo(f"  {plan.position_id}  {plan.position or '(position without a title)'}")
+        others = []
+        for candidate in plan.candidates:
+            who = f"{candidate.worker_id} {candidate.name or ''} ({candidate.readiness or '-'})"
+            if not candidate.has_evidence:
+                others.append(who)
+                continue
+            click.echo(f"    {who}")
+            for competency, evidence, required in candidate.competencies:
+                click.echo(
+                    f"      {competency:<24} evidence {evidence or 'none yet':<24} "
+                    f"required {required or '-'}"
+                )
+        if others:
+            click.echo(f"    without mentoring evidence: {'; '.join(others)}")

@@ -3,7 +3,9 @@
 Creates a SQLite store, starts the local LRS, loads the sample Workday tenant into the HRIS
 mirror, serves the webhook service on 127.0.0.1 and posts a sample programme to it over HTTP,
 signed, as a programme's tools would. Then it flushes the outbox to the LRS, reads the
-statements back, and opens one executive's transcript through a signed link.
+statements back, and opens one executive's transcript through a signed link. Last, the mapper
+turns the programme into competency evidence (its statements flushed too), and the succession
+report shows it beside what the plans' positions require, as a summary and as an HTML file.
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ from mentorbridge.plugin.config import Config, load_config
 from mentorbridge.plugin.demo.delivery import Handled, Progress, post_programme, serving
 from mentorbridge.plugin.demo.participants import pick_pairs
 from mentorbridge.plugin.demo.sample import sample_programme
+from mentorbridge.plugin.demo.talent import (
+    PlanLine,
+    map_evidence,
+    succession_summary,
+    write_report,
+)
 from mentorbridge.plugin.jobs.sync import sync_workday
+from mentorbridge.plugin.mapping.file import load_mapping
+from mentorbridge.plugin.mapping.run import EvidenceRun
 from mentorbridge.plugin.reports.transcript_links import LinkSigner
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.migrate import upgrade
@@ -59,6 +69,10 @@ class DemoResult:
     in_lrs_by_verb: Counter[str]
     transcript_url: str
     transcript: dict[str, Any]
+    evidence: EvidenceRun
+    plans: list[PlanLine]
+    report_file: Path
+    report_rows: int
 
 
 def run_demo(
@@ -108,6 +122,15 @@ def run_demo(
                     handled = post_programme(sender, programme, progress=progress)
                 report = compose.flusher(config, store, client).flush()
                 say(f"flushed: {report.delivered} delivered in {report.requests} request(s)")
+                mapping = load_mapping(config.mapping_file)
+                evidence = map_evidence(store, mapping, compose.statement_builder(config))
+                mapped = compose.flusher(config, store, client).flush()
+                say(
+                    f"mapper ({mapping.source} mapping): {evidence.created} competency "
+                    f"evidence records for {evidence.people} people, {mapped.delivered} "
+                    "competency-level statements delivered"
+                )
+                report_file, report_rows = write_report(store, mapping, directory)
                 by_verb = _statements_by_verb(client, _registrations(store))
                 final = SqlOutbox(store).status(now=datetime.now(UTC))
                 signer = LinkSigner(config["web"]["link_secret"], 3600)
@@ -125,6 +148,10 @@ def run_demo(
                     in_lrs_by_verb=by_verb,
                     transcript_url=url,
                     transcript=page.json(),
+                    evidence=evidence,
+                    plans=succession_summary(store, mapping),
+                    report_file=report_file,
+                    report_rows=report_rows,
                 )
                 then(result)
     return result

@@ -15,7 +15,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from mentorbridge.plugin.cli import cli
+from mentorbridge.plugin.mapping.file import load_mapping
 from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.evidence_models import CompetencyEvidence
 from mentorbridge.plugin.store.hris_models import HrisWorker
 from mentorbridge.plugin.store.models import Pair, Person, Reflection
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
@@ -58,17 +60,47 @@ def test_demo_posts_a_programme_over_http_and_delivers_it_to_the_local_lrs(
         ("total", 657),
     ]:
         assert f"  {verb:<12} {count}\n" in out
-    assert "delivered: 657   pending: 0   dead letters: 0" in out
     assert "/transcript?learner=" in out
     assert "sessions attended: 6, sessions given: 0" in out
     assert "6 of its 6 session lines confirmed in the LRS" in out
     # A counter, not a log line per request: the whole run fits on a screen or two.
     assert "posted 580 deliveries in" in out
     assert "mentorbridge.web.access" not in out and "POST /webhooks" not in out
-    assert len(out.splitlines()) <= 50, out
+    assert len(out.splitlines()) <= 70, out
 
+    with (
+        Store(f"sqlite:///{directory / 'mentorbridge.sqlite3'}") as store,
+        store.reading() as session,
+    ):
+        evidence = session.execute(
+            select(
+                Person.worker_id, CompetencyEvidence.competency_key, CompetencyEvidence.level_name
+            )
+            .join(Person, Person.id == CompetencyEvidence.person_id)
+            .where(CompetencyEvidence.status == "current")
+        ).all()
+    mapping = load_mapping(None)
+    names = {(w, mapping.competencies[key].name): level for w, key, level in evidence}
+    assert (
+        f"mapper (default mapping): {len(evidence)} competency evidence records for "
+        f"{len({w for w, _, _ in evidence})} people, {len(evidence)} competency-level statements "
+        "delivered" in out
+    )
+    summary = out[out.index("succession summary") : out.index("where the data lives")]
+    shown = re.findall(r"^    (\S+) .*\n((?:      .*\n)+)", summary, re.MULTILINE)
+    assert len(re.findall(r"^  P-\d+  ", summary, re.MULTILINE)) == 3
+    assert shown  # candidates with evidence, each line beside the required level
+    for worker_id, lines in shown:
+        for competency, level in re.findall(r"^      (.+?)\s+evidence (\S+)", lines, re.M):
+            assert names.get((worker_id, competency.strip()), "none") == level
+    report = (directory / "succession-report.html").read_text("utf-8")
+    assert "succession-report.html" in out and report.lower().startswith("<!doctype html>")
+    assert "<svg" in report and "http://" not in report.replace("http://www.w3.org", "")
+
+    # The programme's 657 statements and one competency-level statement per evidence record.
+    assert f"delivered: {657 + len(evidence)}   pending: 0   dead letters: 0" in out
     statements = (directory / "lrs" / "fs_lrs.jsonl").read_text()
-    assert len(statements.splitlines()) == 657
+    assert len(statements.splitlines()) == 657 + len(evidence)
     assert "private reflection text" not in statements  # it stays in the store
     assert "Run a team retro" not in statements  # as does a goal's wording
     with (
@@ -192,5 +224,6 @@ def test_demo_on_a_terminal_shows_a_progress_bar_and_no_request_log(tmp_path: Pa
     assert re.search(r"^posting .* 580/580 deliveries", screen, re.MULTILINE), screen
     assert "how the service answered:" in screen
     assert "  session.completed       120 x 202 accepted" in screen
-    assert "delivered: 657   pending: 0   dead letters: 0" in screen
-    assert len(screen.strip().splitlines()) <= 50, screen
+    assert re.search(r"^delivered: \d+   pending: 0   dead letters: 0", screen, re.M), screen
+    assert "succession summary" in screen
+    assert len(screen.strip().splitlines()) <= 70, screen
