@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Table, bindparam, delete, insert, select, union, update
 from sqlalchemy.orm import Session
@@ -126,6 +126,7 @@ def update_evidence(
     full: bool = False,
     builder: StatementBuilder | None = None,
     batch_size: int = BATCH,
+    full_every: timedelta | None = None,
 ) -> EvidenceRun:
     """Recompute the evidence of the people marked dirty (or of everyone), in one transaction.
 
@@ -136,6 +137,9 @@ def update_evidence(
         builder: builds the competency-level statements queued in the outbox; ``None``
             queues none (rows then carry no statement id).
         batch_size: people read and written per batch.
+        full_every: recompute everyone when the last full run is older than this, so decay
+            and the recency window reach people no event touched (the worker's job passes a
+            day); ``None``: only as above.
 
     Returns:
         What the run did.
@@ -149,7 +153,7 @@ def update_evidence(
             (workday_id, scale_id, levels) for workday_id, (scale_id, levels) in synced.items()
         )
         state = session.get(MapperState, STATE_NAME)
-        reason = _full_reason(full, state, mapping, scales_digest)
+        reason = _full_reason(full, state, mapping, scales_digest, now, full_every)
         query = select(EvidenceDirty.person_id, EvidenceDirty.marked_at)
         marks = {person: marked_at for person, marked_at in session.execute(query)}
         people = _everyone(session, marks) if reason else sorted(marks)
@@ -167,6 +171,8 @@ def update_evidence(
             scales_digest,
             now,
         )
+        if reason is not None:
+            state.last_full_run_at = now
     return EvidenceRun(
         full=reason is not None,
         reason=reason,
@@ -179,7 +185,12 @@ def update_evidence(
 
 
 def _full_reason(
-    full: bool, state: MapperState | None, mapping: Mapping, scales_digest: str
+    full: bool,
+    state: MapperState | None,
+    mapping: Mapping,
+    scales_digest: str,
+    now: datetime,
+    full_every: timedelta | None,
 ) -> str | None:
     if full:
         return "asked for"
@@ -189,6 +200,10 @@ def _full_reason(
         return "the mapping changed"
     if state.scales_digest != scales_digest:
         return "the synced Workday proficiency scales changed"
+    if full_every is not None and (
+        state.last_full_run_at is None or now - state.last_full_run_at >= full_every
+    ):
+        return "decay and the recency window since the last full run"
     return None
 
 
