@@ -17,29 +17,32 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, bindparam, delete, insert, select, union, update
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from mentorbridge.plugin.mapping import scales
 from mentorbridge.plugin.mapping.activity import read_activity
 from mentorbridge.plugin.mapping.evidence import Evidence, MappingIndex, evaluate_person
 from mentorbridge.plugin.mapping.model import Competency, Mapping
+from mentorbridge.plugin.mapping.writes import (
+    PlannedStatement,
+    PlannedWrites,
+    clear_marks,
+    write_batch,
+)
 from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.evidence_models import (
     CompetencyEvidence,
-    EvidenceChange,
     EvidenceDirty,
-    EvidenceSource,
     MapperState,
 )
 from mentorbridge.plugin.store.hris_models import Competency as SyncedCompetency
 from mentorbridge.plugin.store.models import Pair, Person
-from mentorbridge.plugin.store.outbox import enqueue_many
-from mentorbridge.xapi.statements import BuiltStatement, Event, StatementBuilder
+from mentorbridge.xapi.statements import Event, StatementBuilder
 
 __all__ = ["STATEMENT_SOURCE", "STATE_NAME", "EvidenceRun", "update_evidence"]
 
@@ -94,30 +97,6 @@ class _Row:
     level_name: str
 
 
-@dataclass(slots=True)
-class _Statement:
-    """A statement to queue for a row: a level reached, or the voiding of the row's last."""
-
-    person: int
-    key: tuple[int, str, str]
-    revision: int
-    row: dict
-    level: float | None = None
-    level_name: str | None = None
-    voids: str | None = None
-    built: BuiltStatement | None = None
-
-
-@dataclass(slots=True)
-class _Writes:
-    """A batch's planned writes: new rows (with their sources and first history row), changed
-    rows (``sources`` None: withdrawn), history rows and statements."""
-
-    inserts: list[tuple[dict, list[dict], dict]] = field(default_factory=list)
-    updates: list[tuple[dict, list[dict], dict]] = field(default_factory=list)
-    statements: list[_Statement] = field(default_factory=list)
-
-
 def update_evidence(
     store: Store,
     mapping: Mapping,
@@ -161,8 +140,8 @@ def update_evidence(
         for batch in _batches(people, batch_size):
             counts.people += len(batch)
             writes = _plan(session, index, levels, batch, now, builder, counts)
-            _write(session, writes, batch)
-        _clear_marks(session, marks)
+            write_batch(session, writes, batch)
+        clear_marks(session, marks)
         if state is None:
             state = MapperState(name=STATE_NAME)
             session.add(state)
@@ -263,7 +242,7 @@ def _plan(
     now: datetime,
     builder: StatementBuilder | None,
     counts: _Counts,
-) -> _Writes:
+) -> PlannedWrites:
     """Compare a batch's evidence now with its rows, and plan the writes."""
     activity = read_activity(session, batch)
     existing: dict[tuple[int, str, str], _Row] = {}
@@ -284,7 +263,7 @@ def _plan(
         existing[(row[0], row[1], row[2])] = _Row(*row[3:])
     query = select(Person.id, Person.opaque_id).where(Person.id.in_(batch), Person.active.is_(True))
     opaque = {person: opaque_id for person, opaque_id in session.execute(query)}
-    writes = _Writes()
+    writes = PlannedWrites()
     found: set[tuple[int, str, str]] = set()
     for person in batch:
         if person not in activity or person not in opaque:  # nothing, or erased
@@ -308,7 +287,7 @@ def _row_digest(evidence: Evidence, workday_level_id: str | None, moodle_value: 
 
 
 def _plan_one(
-    writes: _Writes,
+    writes: PlannedWrites,
     key: tuple[int, str, str],
     evidence: Evidence,
     competency: Competency,
@@ -369,12 +348,12 @@ def _plan_one(
         writes.updates.append((values, sources, history | {"evidence_id": row.id}))
         counts.changed += 1
     writes.statements.append(
-        _Statement(key[0], key, revision, values, evidence.level, evidence.level_name)
+        PlannedStatement(key[0], key, revision, values, evidence.level, evidence.level_name)
     )
 
 
 def _plan_withdrawal(
-    writes: _Writes, key: tuple[int, str, str], row: _Row, now: datetime, counts: _Counts
+    writes: PlannedWrites, key: tuple[int, str, str], row: _Row, now: datetime, counts: _Counts
 ) -> None:
     revision = row.revision + 1
     values = {
@@ -395,11 +374,13 @@ def _plan_withdrawal(
     writes.updates.append((values, [], history))
     counts.withdrawn += 1
     if row.statement_id is not None:
-        writes.statements.append(_Statement(key[0], key, revision, values, voids=row.statement_id))
+        writes.statements.append(
+            PlannedStatement(key[0], key, revision, values, voids=row.statement_id)
+        )
 
 
 def _plan_statements(
-    writes: _Writes,
+    writes: PlannedWrites,
     mapping: Mapping,
     builder: StatementBuilder,
     opaque: dict[int, str],
@@ -437,83 +418,3 @@ def _plan_statements(
             )
         planned.row["statement_id"], planned.built = built.id, built
         counts.statements += 1
-
-
-def _write(session: Session, writes: _Writes, batch: Sequence[int]) -> None:
-    """Apply a batch's planned writes with bulk (executemany) Core statements."""
-    evidence = CompetencyEvidence.__table__
-    sources: list[dict] = []
-    history: list[dict] = []
-    if writes.inserts:
-        _insert(session, evidence, [values for values, _, _ in writes.inserts])
-        ids = {
-            (person, key, side): evidence_id
-            for evidence_id, person, key, side in session.execute(
-                select(
-                    evidence.c.id, evidence.c.person_id, evidence.c.competency_key, evidence.c.side
-                ).where(evidence.c.person_id.in_(batch))
-            )
-        }
-        for values, row_sources, row_history in writes.inserts:
-            evidence_id = ids[(values["person_id"], values["competency_key"], values["side"])]
-            sources += [source | {"evidence_id": evidence_id} for source in row_sources]
-            history.append(row_history | {"evidence_id": evidence_id})
-    if writes.updates:
-        changed = [values["id"] for values, _, _ in writes.updates]
-        session.execute(
-            delete(EvidenceSource.__table__).where(
-                EvidenceSource.__table__.c.evidence_id.in_(changed)
-            )
-        )
-        for group in _by_keys([values for values, _, _ in writes.updates]):
-            columns = [name for name in group[0] if name != "id"]
-            statement = (
-                update(evidence)
-                .where(evidence.c.id == bindparam("row_id"))
-                .values({name: bindparam(f"new_{name}") for name in columns})
-            )
-            session.execute(
-                statement,
-                [
-                    {"row_id": row["id"]} | {f"new_{name}": row[name] for name in columns}
-                    for row in group
-                ],
-            )
-        for values, row_sources, row_history in writes.updates:
-            sources += [source | {"evidence_id": values["id"]} for source in row_sources]
-            history.append(row_history)
-    _insert(session, EvidenceSource.__table__, sources)
-    _insert(session, EvidenceChange.__table__, history)
-    enqueue_many(
-        session,
-        [(p.built, p.voids) for p in writes.statements if p.built is not None],
-    )
-
-
-def _insert(session: Session, table: Table, rows: list[dict]) -> None:
-    """Insert many rows with one executemany (measured faster here, on SQLite and on
-    PostgreSQL's pipeline, than multi-row ``VALUES`` statements)."""
-    if rows:
-        session.execute(insert(table), rows)
-
-
-def _by_keys(rows: list[dict]) -> list[list[dict]]:
-    """Rows grouped by their set of keys (a bulk UPDATE by primary key takes one set)."""
-    groups: dict[tuple[str, ...], list[dict]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    return list(groups.values())
-
-
-def _clear_marks(session: Session, marks: dict[int, datetime]) -> None:
-    """Clear the marks this run saw; a person marked again since (by a change recorded while
-    the run was under way) stays marked for the next run."""
-    if not marks:
-        return
-    session.execute(
-        delete(EvidenceDirty.__table__).where(
-            EvidenceDirty.__table__.c.person_id == bindparam("person"),
-            EvidenceDirty.__table__.c.marked_at == bindparam("seen"),
-        ),
-        [{"person": person, "seen": seen} for person, seen in marks.items()],
-    )

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from mentorbridge.plugin.mapping.model import EvidenceRules, Level
-from mentorbridge.plugin.mapping.run import STATEMENT_SOURCE, _clear_marks, update_evidence
+from mentorbridge.plugin.mapping.run import STATEMENT_SOURCE, update_evidence
+from mentorbridge.plugin.mapping.writes import clear_marks
 from mentorbridge.plugin.recorder import Recorder
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.evidence_models import EvidenceDirty, MapperState
@@ -279,7 +280,7 @@ def test_a_mark_made_while_a_run_was_under_way_stays_for_the_next(
         seen = dict(session.execute(select(EvidenceDirty.person_id, EvidenceDirty.marked_at)).all())
     complete(recorder, "s-1")  # marks EXEC-1 and JUN-1 again, later
     with store.transaction() as session:
-        _clear_marks(session, seen)
+        clear_marks(session, seen)
     with store.reading() as session:
         left = set(
             session.scalars(
