@@ -23,6 +23,7 @@ _Found = Iterable[tuple[tuple[str | int, ...], str]]
 
 
 def sense_problems(data: dict[str, Any]) -> _Found:
+    """Every ``(key path, message)`` problem of ``data``, a schema-valid parsed mapping."""
     rules = data["rules"]
     yield from _levels_problems(rules["levels"], ("rules", "levels"))
     yield from _minimum_problems(rules, ("rules",))
