@@ -311,7 +311,8 @@ def _plan_one(
         "rating": evidence.rating,
         "status": "current",
         "digest": digest,
-        "statement_id": None,
+        # Without a builder no statement is queued: the last one stays the one to void later.
+        "statement_id": row.statement_id if row is not None and row.status == "current" else None,
         "changed_at": now,
     }
     sources = [

@@ -288,3 +288,21 @@ def test_a_mark_made_while_a_run_was_under_way_stays_for_the_next(
             )
         )
     assert left == {"EXEC-1", "JUN-1"}
+
+
+def test_a_run_without_a_builder_keeps_the_last_statement_to_void_later(
+    recorder: Recorder, store: Store, builder: StatementBuilder
+) -> None:
+    sessions(recorder, 3)
+    run(store, builder)
+    first = evidence(store)[DIGI].statement_id
+    complete(recorder, "s-9")
+    rate(recorder, session="s-9")
+    result = run(store, None)
+    assert (result.changed, result.statements) == (2, 0)  # and JUN-1 on coaching
+    row = evidence(store)[DIGI]
+    assert (row.level_name, row.statement_id) == ("Proficient", first)
+    for key in ("s-1", "s-2", "s-3", "s-9"):
+        recorder.cancel_session(event(f"cancel-{key}"), session_key=key, cancelled_at=NOW)
+    run(store, builder)
+    assert first in {s.voids_statement_id for s in outbox(store, "statement-voided")}
