@@ -3,6 +3,7 @@
 # Tables of other packages, so migrations and metadata see every table.
 from mentorbridge.plugin.privacy import models as privacy_models
 from mentorbridge.plugin.store import (
+    access_models,
     evidence_models,
     hris_models,
     models,
@@ -15,6 +16,7 @@ from mentorbridge.plugin.store.db import Store
 __all__ = [
     "Base",
     "Store",
+    "access_models",
     "evidence_models",
     "hris_models",
     "models",

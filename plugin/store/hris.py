@@ -5,7 +5,9 @@ is left untouched (counted unchanged); a changed one is updated; a new one creat
 linked to a :class:`~plugin.store.models.Person` by their Employee ID (the worker id webhooks
 use), so a rehire, even one with a new Employee ID, stays the same person. A worker who turns
 inactive is counted as terminated and a :class:`WorkerEvent` is left for the steps that end
-pairs and suspend LMS users; one who turns active again is a rehire.
+pairs and suspend LMS users; one who turns active again is a rehire. A known worker whose
+management level or job profile changes leaves a :class:`WorkerChange` (the mirror keeps only
+current values; reports count promotions from this log).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from mentorbridge.plugin.store.hris_models import (
     JobProfileCompetency,
     SuccessionCandidate,
     SuccessionPlan,
+    WorkerChange,
     WorkerEvent,
 )
 from mentorbridge.plugin.store.hris_orgs import consistency, upsert_organizations
@@ -211,11 +214,15 @@ class HrisMirror:
         if stream == "workers":
             self._people(session, inserts, updates, existing)
             events = _status_events(updates, existing, run_id, counts)
+            job_changes = _job_changes(updates, existing, run_id, now)
         ids = _insert(session, spec, inserts, with_ids=stream in _CHILDREN)
         if updates:
             session.execute(update(spec.model), updates)
-        if stream == "workers" and events:
-            session.execute(insert(WorkerEvent), events)
+        if stream == "workers":
+            if events:
+                session.execute(insert(WorkerEvent), events)
+            if job_changes:
+                session.execute(insert(WorkerChange), job_changes)
         elif stream in _CHILDREN:
             parents = {key: row.id for key, row in existing.items()} | ids
             _replace_children(session, stream, spec, changed, parents, absent)
@@ -330,7 +337,7 @@ def _existing(
     columns = [getattr(table, k) for k in spec.key]
     wanted = [table.id, table.record_hash, *columns]
     if with_status:
-        wanted += [table.active, table.person_id]
+        wanted += [table.active, table.person_id, *(getattr(table, f) for f in _JOB_FIELDS)]
     values = [
         tuple(_date(v) if k == "assessed_on" else v for k, v in zip(spec.key, key, strict=True))
         for key in keys
@@ -393,6 +400,38 @@ def _status_events(
                 }
             )
     return events
+
+
+#: The worker fields whose changes the mirror logs (:class:`WorkerChange`).
+_JOB_FIELDS = ("management_level", "job_profile_id")
+
+
+def _job_changes(
+    updates: list[dict[str, Any]],
+    existing: dict[tuple[str, ...], Any],
+    run_id: int,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Changes of a known value of the logged fields among updated workers (a field the run
+    could not see is not in the update, so it never reads as a change)."""
+    before = {row.id: row for row in existing.values()}
+    changes = []
+    for worker in updates:
+        row = before[worker["id"]]
+        for field in _JOB_FIELDS:
+            old = getattr(row, field)
+            if field in worker and old is not None and worker[field] != old:
+                changes.append(
+                    {
+                        "worker_id": worker["id"],
+                        "field": field,
+                        "old_value": old,
+                        "new_value": worker[field],
+                        "changed_at": worker.get("source_updated_at") or now,
+                        "sync_run_id": run_id,
+                    }
+                )
+    return changes
 
 
 #: Streams whose records carry child rows, replaced whole when the record changes:

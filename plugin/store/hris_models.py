@@ -36,6 +36,7 @@ __all__ = [
     "StaleField",
     "SuccessionCandidate",
     "SuccessionPlan",
+    "WorkerChange",
     "WorkerEvent",
 ]
 
@@ -102,6 +103,28 @@ class WorkerEvent(Base):
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_run.id"))
     noticed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WorkerChange(Base):
+    """A change of a worker's management level or job profile that a sync noticed.
+
+    The mirror keeps only current values; this log keeps what they were, so reports can count
+    promotions after a date. ``changed_at`` is when the HRIS last updated the worker (the
+    source's last-updated time), else when the sync noticed the change.
+    """
+
+    __tablename__ = "hris_worker_change"
+    __table_args__ = (
+        CheckConstraint("field in ('management_level', 'job_profile_id')", name="field"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("hris_worker.id"), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str] = mapped_column(String(500))
+    new_value: Mapped[str | None] = mapped_column(String(500))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_run.id"))
 
 
 class HrisOrganization(_Mirrored, Base):

@@ -1,4 +1,5 @@
-"""The web service: webhooks in, learner transcripts out, and what operations need.
+"""The web service: webhooks in, learner transcripts and talent reports out, and what
+operations need.
 
 ``create_app`` is the one way to build it: ``mentorbridge serve`` runs it under gunicorn,
 ``flask --app mentorbridge.plugin.web run`` for development, tests with their own store and clock.
@@ -16,6 +17,7 @@ from mentorbridge.plugin.config import Config, load_config
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.web import errors, headers, request_log
 from mentorbridge.plugin.web.ops import bp as ops_bp
+from mentorbridge.plugin.web.reports import bp as reports_bp
 from mentorbridge.plugin.web.services import build_services
 from mentorbridge.plugin.web.transcripts import bp as transcripts_bp
 from mentorbridge.plugin.web.webhooks import bp as webhooks_bp
@@ -48,6 +50,6 @@ def create_app(
     errors.init_app(app)
     request_log.init_app(app)
     headers.init_app(app)
-    for blueprint in (webhooks_bp, transcripts_bp, ops_bp):
+    for blueprint in (webhooks_bp, transcripts_bp, reports_bp, ops_bp):
         app.register_blueprint(blueprint)
     return app

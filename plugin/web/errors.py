@@ -34,14 +34,22 @@ class ApiError(Exception):
         code: a stable, machine-readable name (``invalid_signature``).
         message: what happened and what to do about it.
         headers: extra response headers (``WWW-Authenticate``).
+        extra: more keys of the body (the ``parameter`` at fault, the formats ``available``).
     """
 
     def __init__(
-        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
+        self.extra = extra or {}
 
 
 def error_response(
@@ -66,7 +74,9 @@ def init_app(app: Flask) -> None:
 def _handle(err: Exception) -> Response:
     match err:
         case ApiError():
-            return error_response(err.status, err.code, err.message, headers=err.headers)
+            return error_response(
+                err.status, err.code, err.message, headers=err.headers, **err.extra
+            )
         case ValidationError():
             return error_response(
                 400,
