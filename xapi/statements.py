@@ -393,28 +393,41 @@ class StatementBuilder:
         """
         if not 0 <= level <= 1:
             raise ValueError(f"level {level} is not within 0..1")
-        context = Context(
-            registration=self.evidence_registration(subject, competency_key, side),
-            platform=self.settings.platform,
-            language=self.settings.language,
-            context_activities=ContextActivities(category=[self._version_activity()]),
-            extensions=Extensions({self.vocabulary.pair_side: side}),
-        )
-        return self._finish(
-            "competency-level",
-            event,
-            actor=self._person(subject),
-            verb=vocab.ACHIEVED,
-            target=self._activity(
-                self.competency_iri(competency_iri), vocab.COMPETENCY, competency_name
-            ),
-            result=Result(
-                score=Score(scaled=round(level, 4)),
-                extensions=Extensions({self.vocabulary.level_name: level_name}),
-            ),
-            context=context,
-            timestamp=reached_at,
-        )
+        # Written out rather than through tincan: a full mapper run builds one per changed
+        # row (hundreds of thousands), and tincan's models cost more than the checks.
+        language = self.settings.language
+        registration = self.evidence_registration(subject, competency_key, side)
+        data = {
+            "id": self.statement_id(event, "competency-level"),
+            "actor": {
+                "objectType": "Agent",
+                "account": {"homePage": self.settings.identity_home_page, "name": subject},
+            },
+            "verb": {
+                "id": vocab.ACHIEVED,
+                "display": {language: vocab.VERB_DISPLAY[vocab.ACHIEVED]},
+            },
+            "object": {
+                "objectType": "Activity",
+                "id": self.competency_iri(competency_iri),
+                "definition": {"type": vocab.COMPETENCY, "name": {language: competency_name}},
+            },
+            "result": {
+                "score": {"scaled": round(level, 4)},
+                "extensions": {self.vocabulary.level_name: level_name},
+            },
+            "context": {
+                "registration": str(registration),
+                "platform": self.settings.platform,
+                "language": language,
+                "contextActivities": {
+                    "category": [{"objectType": "Activity", "id": self.vocabulary.version}]
+                },
+                "extensions": {self.vocabulary.pair_side: side},
+            },
+            "timestamp": format_timestamp(reached_at),
+        }
+        return self._seal("competency-level", data)
 
     def voiding(
         self,
@@ -556,13 +569,17 @@ class StatementBuilder:
         data["timestamp"] = format_timestamp(timestamp)  # tincan writes +00:00 and microseconds
         if duration is not None:
             data.setdefault("result", {})["duration"] = format_duration(duration)
+        return self._seal(template, data)
+
+    def _seal(self, template: str, data: dict[str, Any]) -> BuiltStatement:
+        """Validate a statement and freeze its bytes."""
         validate_statement(data, profile=self.profile, template=template, now=self._now())
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         registration = data.get("context", {}).get("registration")
         return BuiltStatement(
-            id=statement_id,
+            id=data["id"],
             template=template,
-            verb=verb,
+            verb=data["verb"]["id"],
             registration=registration,
             payload=payload.encode("utf-8"),
             data=data,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.config import Config
@@ -19,13 +19,21 @@ log = logging.getLogger(__name__)
 
 #: The lease two mapper runs never hold at once (their writes would collide).
 LEASE = "mapper:evidence"
+#: How often the scheduled job recomputes everyone.
+FULL_EVERY = timedelta(days=1)
 
 
 def run_mapper(
-    config: Config, store: Store, *, full: bool = False, now: datetime | None = None
+    config: Config,
+    store: Store,
+    *,
+    full: bool = False,
+    now: datetime | None = None,
+    full_every: timedelta | None = None,
 ) -> EvidenceRun:
     """Update the evidence with the configured mapping (``mapping.file``, else the shipped
-    default), queueing its statements; one run at a time, across processes.
+    default), queueing its statements; one run at a time, across processes. ``full_every``:
+    see :func:`~plugin.mapping.run.update_evidence`.
 
     Raises:
         MappingError: the mapping file is invalid (a :class:`ConfigError`).
@@ -34,19 +42,22 @@ def run_mapper(
     mapping = load_mapping(config.mapping_file)
     builder = compose.statement_builder(config)
     with hold_lease(store, LEASE):
-        return update_evidence(store, mapping, now=now, full=full, builder=builder)
+        return update_evidence(
+            store, mapping, now=now, full=full, builder=builder, full_every=full_every
+        )
 
 
 class EvidenceJob:
-    """The scheduled incremental run: recomputes whoever events touched since the last one.
-    Failures are logged; the worker goes on (the marks wait for the next run)."""
+    """The scheduled run: recomputes whoever events touched since the last one, and everyone
+    once a day (so decay and the recency window reach people no event touched). Failures are
+    logged; the worker goes on (the marks wait for the next run)."""
 
     def __init__(self, config: Config, store: Store) -> None:
         self.config, self.store = config, store
 
     def __call__(self) -> EvidenceRun | None:
         try:
-            result = run_mapper(self.config, self.store)
+            result = run_mapper(self.config, self.store, full_every=FULL_EVERY)
         except MentorbridgeError as err:
             log.error("evidence update failed: %s", err)
             return None

@@ -17,29 +17,32 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, insert, select, union, update
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from mentorbridge.plugin.mapping import scales
 from mentorbridge.plugin.mapping.activity import read_activity
 from mentorbridge.plugin.mapping.evidence import Evidence, MappingIndex, evaluate_person
 from mentorbridge.plugin.mapping.model import Competency, Mapping
+from mentorbridge.plugin.mapping.writes import (
+    PlannedStatement,
+    PlannedWrites,
+    clear_marks,
+    write_batch,
+)
 from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.evidence_models import (
     CompetencyEvidence,
-    EvidenceChange,
     EvidenceDirty,
-    EvidenceSource,
     MapperState,
 )
 from mentorbridge.plugin.store.hris_models import Competency as SyncedCompetency
 from mentorbridge.plugin.store.models import Pair, Person
-from mentorbridge.plugin.store.outbox import enqueue
-from mentorbridge.xapi.statements import BuiltStatement, Event, StatementBuilder
+from mentorbridge.xapi.statements import Event, StatementBuilder
 
 __all__ = ["STATEMENT_SOURCE", "STATE_NAME", "EvidenceRun", "update_evidence"]
 
@@ -94,30 +97,6 @@ class _Row:
     level_name: str
 
 
-@dataclass(slots=True)
-class _Statement:
-    """A statement to queue for a row: a level reached, or the voiding of the row's last."""
-
-    person: int
-    key: tuple[int, str, str]
-    revision: int
-    row: dict
-    level: float | None = None
-    level_name: str | None = None
-    voids: str | None = None
-    built: BuiltStatement | None = None
-
-
-@dataclass(slots=True)
-class _Writes:
-    """A batch's planned writes: new rows (with their sources and first history row), changed
-    rows (``sources`` None: withdrawn), history rows and statements."""
-
-    inserts: list[tuple[dict, list[dict], dict]] = field(default_factory=list)
-    updates: list[tuple[dict, list[dict], dict]] = field(default_factory=list)
-    statements: list[_Statement] = field(default_factory=list)
-
-
 def update_evidence(
     store: Store,
     mapping: Mapping,
@@ -126,6 +105,7 @@ def update_evidence(
     full: bool = False,
     builder: StatementBuilder | None = None,
     batch_size: int = BATCH,
+    full_every: timedelta | None = None,
 ) -> EvidenceRun:
     """Recompute the evidence of the people marked dirty (or of everyone), in one transaction.
 
@@ -136,6 +116,9 @@ def update_evidence(
         builder: builds the competency-level statements queued in the outbox; ``None``
             queues none (rows then carry no statement id).
         batch_size: people read and written per batch.
+        full_every: recompute everyone when the last full run is older than this, so decay
+            and the recency window reach people no event touched (the worker's job passes a
+            day); ``None``: only as above.
 
     Returns:
         What the run did.
@@ -149,7 +132,7 @@ def update_evidence(
             (workday_id, scale_id, levels) for workday_id, (scale_id, levels) in synced.items()
         )
         state = session.get(MapperState, STATE_NAME)
-        reason = _full_reason(full, state, mapping, scales_digest)
+        reason = _full_reason(full, state, mapping, scales_digest, now, full_every)
         query = select(EvidenceDirty.person_id, EvidenceDirty.marked_at)
         marks = {person: marked_at for person, marked_at in session.execute(query)}
         people = _everyone(session, marks) if reason else sorted(marks)
@@ -157,8 +140,8 @@ def update_evidence(
         for batch in _batches(people, batch_size):
             counts.people += len(batch)
             writes = _plan(session, index, levels, batch, now, builder, counts)
-            _write(session, writes)
-        _clear_marks(session, marks)
+            write_batch(session, writes, batch)
+        clear_marks(session, marks)
         if state is None:
             state = MapperState(name=STATE_NAME)
             session.add(state)
@@ -167,6 +150,8 @@ def update_evidence(
             scales_digest,
             now,
         )
+        if reason is not None:
+            state.last_full_run_at = now
     return EvidenceRun(
         full=reason is not None,
         reason=reason,
@@ -179,7 +164,12 @@ def update_evidence(
 
 
 def _full_reason(
-    full: bool, state: MapperState | None, mapping: Mapping, scales_digest: str
+    full: bool,
+    state: MapperState | None,
+    mapping: Mapping,
+    scales_digest: str,
+    now: datetime,
+    full_every: timedelta | None,
 ) -> str | None:
     if full:
         return "asked for"
@@ -189,6 +179,10 @@ def _full_reason(
         return "the mapping changed"
     if state.scales_digest != scales_digest:
         return "the synced Workday proficiency scales changed"
+    if full_every is not None and (
+        state.last_full_run_at is None or now - state.last_full_run_at >= full_every
+    ):
+        return "decay and the recency window since the last full run"
     return None
 
 
@@ -248,7 +242,7 @@ def _plan(
     now: datetime,
     builder: StatementBuilder | None,
     counts: _Counts,
-) -> _Writes:
+) -> PlannedWrites:
     """Compare a batch's evidence now with its rows, and plan the writes."""
     activity = read_activity(session, batch)
     existing: dict[tuple[int, str, str], _Row] = {}
@@ -269,7 +263,7 @@ def _plan(
         existing[(row[0], row[1], row[2])] = _Row(*row[3:])
     query = select(Person.id, Person.opaque_id).where(Person.id.in_(batch), Person.active.is_(True))
     opaque = {person: opaque_id for person, opaque_id in session.execute(query)}
-    writes = _Writes()
+    writes = PlannedWrites()
     found: set[tuple[int, str, str]] = set()
     for person in batch:
         if person not in activity or person not in opaque:  # nothing, or erased
@@ -293,7 +287,7 @@ def _row_digest(evidence: Evidence, workday_level_id: str | None, moodle_value: 
 
 
 def _plan_one(
-    writes: _Writes,
+    writes: PlannedWrites,
     key: tuple[int, str, str],
     evidence: Evidence,
     competency: Competency,
@@ -317,7 +311,8 @@ def _plan_one(
         "rating": evidence.rating,
         "status": "current",
         "digest": digest,
-        "statement_id": None,
+        # Without a builder no statement is queued: the last one stays the one to void later.
+        "statement_id": row.statement_id if row is not None and row.status == "current" else None,
         "changed_at": now,
     }
     sources = [
@@ -354,12 +349,12 @@ def _plan_one(
         writes.updates.append((values, sources, history | {"evidence_id": row.id}))
         counts.changed += 1
     writes.statements.append(
-        _Statement(key[0], key, revision, values, evidence.level, evidence.level_name)
+        PlannedStatement(key[0], key, revision, values, evidence.level, evidence.level_name)
     )
 
 
 def _plan_withdrawal(
-    writes: _Writes, key: tuple[int, str, str], row: _Row, now: datetime, counts: _Counts
+    writes: PlannedWrites, key: tuple[int, str, str], row: _Row, now: datetime, counts: _Counts
 ) -> None:
     revision = row.revision + 1
     values = {
@@ -380,11 +375,13 @@ def _plan_withdrawal(
     writes.updates.append((values, [], history))
     counts.withdrawn += 1
     if row.statement_id is not None:
-        writes.statements.append(_Statement(key[0], key, revision, values, voids=row.statement_id))
+        writes.statements.append(
+            PlannedStatement(key[0], key, revision, values, voids=row.statement_id)
+        )
 
 
 def _plan_statements(
-    writes: _Writes,
+    writes: PlannedWrites,
     mapping: Mapping,
     builder: StatementBuilder,
     opaque: dict[int, str],
@@ -422,56 +419,3 @@ def _plan_statements(
             )
         planned.row["statement_id"], planned.built = built.id, built
         counts.statements += 1
-
-
-def _write(session: Session, writes: _Writes) -> None:
-    """Apply a batch's planned writes with bulk statements."""
-    sources: list[dict] = []
-    history: list[dict] = []
-    if writes.inserts:
-        ids = session.scalars(
-            insert(CompetencyEvidence).returning(
-                CompetencyEvidence.id, sort_by_parameter_order=True
-            ),
-            [values for values, _, _ in writes.inserts],
-        ).all()
-        for evidence_id, (_, row_sources, row_history) in zip(ids, writes.inserts, strict=True):
-            sources += [source | {"evidence_id": evidence_id} for source in row_sources]
-            history.append(row_history | {"evidence_id": evidence_id})
-    if writes.updates:
-        changed = [values["id"] for values, _, _ in writes.updates]
-        session.execute(delete(EvidenceSource).where(EvidenceSource.evidence_id.in_(changed)))
-        for group in _by_keys([values for values, _, _ in writes.updates]):
-            session.execute(update(CompetencyEvidence), group)
-        for values, row_sources, row_history in writes.updates:
-            sources += [source | {"evidence_id": values["id"]} for source in row_sources]
-            history.append(row_history)
-    if sources:
-        session.execute(insert(EvidenceSource), sources)
-    if history:
-        session.execute(insert(EvidenceChange), history)
-    for planned in writes.statements:
-        if planned.built is not None:
-            enqueue(session, planned.built, voids=planned.voids)
-
-
-def _by_keys(rows: list[dict]) -> list[list[dict]]:
-    """Rows grouped by their set of keys (a bulk UPDATE by primary key takes one set)."""
-    groups: dict[tuple[str, ...], list[dict]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    return list(groups.values())
-
-
-def _clear_marks(session: Session, marks: dict[int, datetime]) -> None:
-    """Clear the marks this run saw; a person marked again since (by a change recorded while
-    the run was under way) stays marked for the next run."""
-    if not marks:
-        return
-    session.execute(
-        delete(EvidenceDirty.__table__).where(
-            EvidenceDirty.__table__.c.person_id == bindparam("person"),
-            EvidenceDirty.__table__.c.marked_at == bindparam("seen"),
-        ),
-        [{"person": person, "seen": seen} for person, seen in marks.items()],
-    )

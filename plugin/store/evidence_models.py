@@ -140,6 +140,8 @@ class MapperState(Base):
     mapping_digest: Mapped[str] = mapped_column(String(64))
     scales_digest: Mapped[str] = mapped_column(String(64))
     last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The last run that recomputed everyone.
+    last_full_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # The mapper reads ratings and goals by the person they are about, a batch of people at a time.

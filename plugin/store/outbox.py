@@ -25,7 +25,7 @@ from mentorbridge.plugin.store.models import OutboxGate, OutboxPayload, OutboxSt
 from mentorbridge.xapi.outbox import QueuedStatement
 from mentorbridge.xapi.statements import BuiltStatement
 
-__all__ = ["DeadLetter", "OutboxStatus", "SqlOutbox", "enqueue"]
+__all__ = ["DeadLetter", "OutboxStatus", "SqlOutbox", "enqueue", "enqueue_many"]
 
 
 def enqueue(
@@ -56,6 +56,48 @@ def enqueue(
     )
     session.add(row)
     return row
+
+
+#: Statements per bulk insert (and per ``IN`` list reading their row ids back).
+_BULK = 5000
+
+
+def enqueue_many(session: Session, statements: Sequence[tuple[BuiltStatement, str | None]]) -> None:
+    """Queue many built statements (each with the id it voids, or ``None``) in the caller's
+    transaction, with two bulk inserts instead of one ORM object per statement. They are
+    delivered in the order given."""
+    outbox, payloads = OutboxStatement.__table__, OutboxPayload.__table__
+    for start in range(0, len(statements), _BULK):
+        part = statements[start : start + _BULK]
+        now = datetime.now(UTC)
+        session.execute(
+            outbox.insert(),
+            [
+                {
+                    "statement_id": built.id,
+                    "template": built.template,
+                    "verb": built.verb,
+                    "registration": built.registration,
+                    "session_id": None,
+                    "voids_statement_id": voids,
+                    "state": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for built, voids in part
+            ],
+        )
+        by_id = {built.id: built for built, _ in part}
+        rows = session.execute(
+            select(outbox.c.id, outbox.c.statement_id).where(outbox.c.statement_id.in_(list(by_id)))
+        )
+        session.execute(
+            payloads.insert(),
+            [
+                {"outbox_id": row_id, "payload": by_id[statement_id].payload}
+                for row_id, statement_id in rows
+            ],
+        )
 
 
 @dataclass(frozen=True, slots=True)

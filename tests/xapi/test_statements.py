@@ -164,6 +164,45 @@ def test_a_competency_level_carries_the_level_its_name_and_the_side(
     assert "grouping" not in data["context"]["contextActivities"]
 
 
+def test_a_competency_level_is_exactly_this_statement(builder: StatementBuilder) -> None:
+    # Built by hand, not through tincan (see the builder): every field spelled out here.
+    built = competency_level(builder)
+    profile = vocab.DEFAULT_PROFILE_IRI
+    assert json.loads(built.payload) == {
+        "id": built.id,
+        "actor": {
+            "objectType": "Agent",
+            "account": {"homePage": "https://id.example.com", "name": "p-mentee"},
+        },
+        "verb": {"id": vocab.ACHIEVED, "display": {"en": "achieved"}},
+        "object": {
+            "objectType": "Activity",
+            "id": "https://hr.example.com/competencies/digital",
+            "definition": {"type": vocab.COMPETENCY, "name": {"en": "Digital fluency"}},
+        },
+        "result": {
+            "score": {"scaled": 0.5},
+            "extensions": {f"{profile}/extensions/level-name": "Developing"},
+        },
+        "context": {
+            "registration": str(
+                builder.evidence_registration("p-mentee", "digital-fluency", "mentee")
+            ),
+            "platform": "mentorbridge",
+            "language": "en",
+            "contextActivities": {
+                "category": [{"objectType": "Activity", "id": f"{profile}/v1.0"}]
+            },
+            "extensions": {f"{profile}/extensions/pair-side": "mentee"},
+        },
+        "timestamp": "2026-11-03T10:02:11.123Z",
+    }
+    assert built.id == builder.statement_id(
+        Event(source="mapper", id="p-mentee/digital-fluency/mentee/1"), "competency-level"
+    )
+    assert (built.template, built.verb) == ("competency-level", vocab.ACHIEVED)
+
+
 def test_a_competency_level_outside_0_to_1_is_refused(builder: StatementBuilder) -> None:
     with pytest.raises(ValueError, match=r"level 1\.5"):
         competency_level(builder, level=1.5)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from mentorbridge.plugin.mapping.model import EvidenceRules, Level
 from mentorbridge.plugin.mapping.run import STATEMENT_SOURCE, update_evidence
+from mentorbridge.plugin.mapping.writes import clear_marks
 from mentorbridge.plugin.recorder import Recorder
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.evidence_models import EvidenceDirty, MapperState
@@ -249,3 +251,58 @@ def test_a_run_that_fails_half_way_leaves_every_table_as_it_was(
     assert failing.calls == 2  # one person per batch: the first batch was written already
     assert snapshot(store) == before
     assert counts(store)["evidence_dirty"] == 2  # the marks wait for the next run
+
+
+def test_decay_reaches_untouched_people_with_a_periodic_full_run(
+    recorder: Recorder, store: Store, builder: StatementBuilder
+) -> None:
+    windowed = mapping(replace(RULES, recency_days=60))
+    sessions(recorder, 3)  # early November
+    run(store, builder, windowed)
+    assert evidence(store)[DIGI].status == "current"
+    later = NOW + timedelta(days=70)
+    quiet = update_evidence(store, windowed, now=later, full_every=timedelta(days=1))
+    assert (quiet.full, quiet.reason) == (
+        True,
+        "decay and the recency window since the last full run",
+    )
+    assert evidence(store)[DIGI].status == "withdrawn"  # outside the window now
+    again = update_evidence(
+        store, windowed, now=later + timedelta(hours=1), full_every=timedelta(days=1)
+    )
+    assert (again.full, again.people) == (False, 0)  # a full run is a day old at most
+
+
+def test_a_mark_made_while_a_run_was_under_way_stays_for_the_next(
+    recorder: Recorder, store: Store
+) -> None:
+    with store.reading() as session:
+        seen = dict(session.execute(select(EvidenceDirty.person_id, EvidenceDirty.marked_at)).all())
+    complete(recorder, "s-1")  # marks EXEC-1 and JUN-1 again, later
+    with store.transaction() as session:
+        clear_marks(session, seen)
+    with store.reading() as session:
+        left = set(
+            session.scalars(
+                select(Person.worker_id).join(EvidenceDirty, EvidenceDirty.person_id == Person.id)
+            )
+        )
+    assert left == {"EXEC-1", "JUN-1"}
+
+
+def test_a_run_without_a_builder_keeps_the_last_statement_to_void_later(
+    recorder: Recorder, store: Store, builder: StatementBuilder
+) -> None:
+    sessions(recorder, 3)
+    run(store, builder)
+    first = evidence(store)[DIGI].statement_id
+    complete(recorder, "s-9")
+    rate(recorder, session="s-9")
+    result = run(store, None)
+    assert (result.changed, result.statements) == (2, 0)  # and JUN-1 on coaching
+    row = evidence(store)[DIGI]
+    assert (row.level_name, row.statement_id) == ("Proficient", first)
+    for key in ("s-1", "s-2", "s-3", "s-9"):
+        recorder.cancel_session(event(f"cancel-{key}"), session_key=key, cancelled_at=NOW)
+    run(store, builder)
+    assert first in {s.voids_statement_id for s in outbox(store, "statement-voided")}

@@ -128,6 +128,7 @@ def upgrade() -> None:
         sa.Column("mapping_digest", sa.String(length=64), nullable=False),
         sa.Column("scales_digest", sa.String(length=64), nullable=False),
         sa.Column("last_run_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_full_run_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_mapper_state")),
     )
 
