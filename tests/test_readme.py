@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from mentorbridge.plugin.cli.config_cmd import reference_markdown
+from mentorbridge.plugin.reports.columns import columns_markdown
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 CI = Path(__file__).resolve().parents[1] / ".ci" / "run"
@@ -33,4 +34,14 @@ def test_the_configuration_reference_is_generated_from_the_schema() -> None:
     )[0]
     assert section == reference_markdown(), (
         "README's configuration reference is stale: paste `mentorbridge config reference`"
+    )
+
+
+def test_the_report_columns_are_generated_from_the_reports() -> None:
+    text = README.read_text()
+    section = text.split("<!-- report-columns:start -->\n")[1].split(
+        "\n<!-- report-columns:end -->"
+    )[0]
+    assert section == columns_markdown(), (
+        "README's report columns are stale: paste `mentorbridge report columns`"
     )

@@ -118,6 +118,14 @@ for _kind in REPORT_KINDS:
     _report_command(_kind, _SUMMARIES[_kind])
 
 
+@command.command("columns")
+def columns() -> None:
+    """Print every report view's columns, their types and meanings (Markdown)."""
+    from mentorbridge.plugin.reports.columns import columns_markdown
+
+    click.echo(columns_markdown())
+
+
 @command.command("audit")
 @click.option(
     "--limit", type=click.IntRange(1, 100_000), default=50, show_default=True, help="How many."

@@ -28,9 +28,24 @@ COHORT_COLUMNS = (
         "Competency gain: the mean current evidence level of its people with evidence (none "
         "before mentoring), normalised 0-1.",
     ),
-    Column("mentors_eligible", "Junior mentors eligible", "int", "Paired long enough ago."),
-    Column("mentors_retained", "Junior mentors retained", "int"),
-    Column("mentors_promoted", "Junior mentors promoted", "int"),
+    Column(
+        "mentors_eligible",
+        "Junior mentors eligible",
+        "int",
+        "Junior mentors paired at least the retention period ago (12 months by default).",
+    ),
+    Column(
+        "mentors_retained",
+        "Junior mentors retained",
+        "int",
+        "Of the eligible, those still employed at the end of the retention period.",
+    ),
+    Column(
+        "mentors_promoted",
+        "Junior mentors promoted",
+        "int",
+        "Of the eligible, those whose management level or job profile changed after pairing.",
+    ),
 )
 
 PARTICIPATION_COLUMNS = (
