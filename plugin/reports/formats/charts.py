@@ -256,6 +256,7 @@ def _scatter_chart(chart: ScatterChart, key: str) -> str:
             f'y2="{plot.bottom}" stroke="#dddddd"/><text x="{x(tick):.1f}" y="{plot.bottom + 18}" '
             f'text-anchor="middle">{number(tick)}</text>'
         )
+    placed: list[tuple[float, float, float, float]] = []
     for name, px, py, group in points:
         index = groups.index(group)
         right = x(px) > plot.left + (plot.right - plot.left) * 0.75  # label to the left
@@ -264,10 +265,30 @@ def _scatter_chart(chart: ScatterChart, key: str) -> str:
             f'<{element} class="mark point" {geometry} '
             f'fill="{CATEGORICAL[index % len(CATEGORICAL)]}" stroke="#ffffff" stroke-width="1">'
             f"<title>{esc(name)} ({esc(group)}): {number(px)}, {number(py)}</title></{element}>"
+        )
+        text = label(name, 20)
+        box = _label_box(x(px), plot.y(py), len(text), right)
+        if any(_overlap(box, other) for other in placed):
+            continue  # points that crowd keep their name in the tooltip and the data table
+        placed.append(box)
+        parts.append(
             f'<text class="point-label" x="{x(px) + (-7 if right else 7):.1f}" '
             f'y="{plot.y(py) - 6:.1f}" text-anchor="{"end" if right else "start"}">'
-            f"{esc(label(name, 20))}</text>"
+            f"{esc(text)}</text>"
         )
     parts.append(_legend(groups, plot.right + 20, plot.top + 6, line=False))
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _label_box(
+    x: float, y: float, characters: int, left: bool
+) -> tuple[float, float, float, float]:
+    """Roughly where a point's label lands (11 px text, about 6.5 px a character)."""
+    width = characters * 6.5
+    start = x - 7 - width if left else x + 7
+    return (start, y - 17, start + width, y - 4)
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -16,9 +16,13 @@ from typing import Any
 import pytest
 
 from mentorbridge.plugin.reports.formats import FORMATS
-from mentorbridge.plugin.reports.formats.charts import MAX_HEATMAP_COLUMNS, MAX_HEATMAP_ROWS
+from mentorbridge.plugin.reports.formats.charts import (
+    MAX_HEATMAP_COLUMNS,
+    MAX_HEATMAP_ROWS,
+    render_chart,
+)
 from mentorbridge.plugin.reports.formats.to_html import write_html
-from mentorbridge.plugin.reports.table import Column, Heatmap, Report, View
+from mentorbridge.plugin.reports.table import Column, Heatmap, Report, ScatterChart, View
 
 from .test_formats import GENERATED, sample_report
 
@@ -235,3 +239,13 @@ def test_formats_html_heatmap_draws_at_most_its_limits_and_says_so() -> None:
     ) in html
     # The data table behind the chart has them all.
     assert f'<th scope="col">W{MAX_HEATMAP_COLUMNS + 14:04}</th>' in html
+
+
+def test_scatter_labels_crowding_points_are_left_to_the_tooltip() -> None:
+    crowded = [(f"candidate {n}", 0.0, 0.75, "Ready Now") for n in range(10)]
+    apart = [("far away", 1.0, 0.25, "Ready Now")]
+    svg = render_chart(ScatterChart("Readiness", "evidence", "required", crowded + apart), "s")
+    assert svg.count('class="mark point"') == 11  # every point is drawn
+    labels = re.findall(r'class="point-label"[^>]*>([^<]*)<', svg)
+    assert labels == ["candidate 0", "far away"]  # one label per crowded spot
+    assert all(f"<title>candidate {n} (Ready Now)" in svg for n in range(10))
