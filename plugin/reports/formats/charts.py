@@ -49,7 +49,9 @@ def _heatmap(chart: Heatmap, key: str) -> str:
     left = 12 + 6.2 * max((len(label(r, 32)) for r in rows), default=4)
     top = 16 + 4.6 * max((len(label(c, 24)) for c in columns), default=4)
     grid_w, grid_h = len(columns) * _CELL_W, len(rows) * _CELL_H
-    width = max(left + grid_w, left + 320) + 20
+    # Column labels lean right (-55 degrees): the last ones reach past the grid.
+    reach = 3.8 * max((len(label(c, 24)) for c in columns[-3:]), default=0)
+    width = max(left + grid_w + reach, left + 320) + 20
     height = top + grid_h + 70
     marks = len(rows) * len(columns)
     left_out = []
