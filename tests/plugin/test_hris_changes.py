@@ -77,5 +77,5 @@ def test_the_change_log_migration_downgrades_and_upgrades_again(store_url: str) 
         assert current_revision(store) == "0009"
         assert "hris_worker_change" not in inspect(store.engine).get_table_names()
         upgrade(store)
-        assert current_revision(store) == head_revision() == "0010"
+        assert current_revision(store) == head_revision()
         assert "hris_worker_change" in inspect(store.engine).get_table_names()
