@@ -33,6 +33,12 @@ from sqlalchemy.orm import aliased
 
 from mentorbridge.plugin.mapping.model import Mapping
 from mentorbridge.plugin.reports.filters import ImpactFilters
+from mentorbridge.plugin.reports.impact_charts import (
+    participation_chart,
+    progress_chart,
+    quarter_end,
+    quarters,
+)
 from mentorbridge.plugin.reports.impact_tables import (
     COHORT_COLUMNS,
     PARTICIPATION_COLUMNS,
@@ -47,9 +53,9 @@ from mentorbridge.plugin.reports.sql import (
     organisation_subtree,
     quarter,
 )
-from mentorbridge.plugin.reports.table import LineChart, Report, View
+from mentorbridge.plugin.reports.table import Report, View
 from mentorbridge.plugin.store.db import Store
-from mentorbridge.plugin.store.evidence_models import CompetencyEvidence
+from mentorbridge.plugin.store.evidence_models import CompetencyEvidence, EvidenceChange
 from mentorbridge.plugin.store.hris_models import HrisOrganization, HrisWorker, WorkerChange
 from mentorbridge.plugin.store.models import Goal, MentoringSession, Pair, Programme
 
@@ -84,6 +90,10 @@ def impact_report(
         )
         query = _Queries(scope, filters, mapping, dialect, as_of)
         cohorts = {name: session.execute(q).all() for name, q in query.cohorts().items()}
+        periods = quarters([cohort for _, cohort, *_ in cohorts["people"]], as_of)
+        progress = {
+            period: session.execute(query.progress(quarter_end(period))).all() for period in periods
+        }
         by_org = session.execute(query.participation(query.organisation_group())).all()
         by_region = session.execute(query.participation(query.worker.c.country)).all()
     k = filters.k
@@ -117,7 +127,7 @@ def impact_report(
                 "People with a completed session per quarter, by country.",
             ),
         ],
-        charts=[_chart(organisation_rows)],
+        charts=[progress_chart(periods, progress, k), participation_chart(organisation_rows)],
         notes=[
             f"Aggregates only: no group of fewer than {k} people is shown (marked), and cells "
             "are hidden with them so that none can be derived from the totals.",
@@ -127,24 +137,6 @@ def impact_report(
             f"months after their pair started (pairs started by then, judged at {as_of}); "
             "promoted when their management level or job profile changed after it.",
         ],
-    )
-
-
-def _chart(rows: list[tuple[Any, ...]]) -> LineChart:
-    totals = [(period, people) for group, period, people in rows if group == "all"]
-    periods = [period for period, _ in totals if period != "all"]
-    values = dict(totals)
-    return LineChart(
-        title="People taking part per quarter",
-        x_label="Quarter",
-        y_label="People with a completed session",
-        periods=periods,
-        series={
-            "all organisations": [
-                v if isinstance(v, int) else None for v in map(values.get, periods)
-            ]
-        },
-        caption="Quarters with fewer people than the report's k are gaps.",
     )
 
 
@@ -265,6 +257,46 @@ class _Queries:
                 func.count(func.distinct(_when(and_(eligible, promoted), mentors.c.person_id))),
             ).group_by(mentors.c.programme, mentors.c.cohort),
         }
+
+    def progress(self, before: datetime) -> Select[Any]:
+        """Per (programme, cohort): the sum and count of its people's mean evidence level as
+        the evidence history stood just before ``before``."""
+        m = self._members()
+        change, evidence = EvidenceChange, CompetencyEvidence
+        latest = (
+            select(change.evidence_id, func.max(change.revision).label("revision"))
+            .where(change.changed_at < before)
+            .group_by(change.evidence_id)
+            .subquery("latest_change")
+        )
+        levels = (
+            select(evidence.person_id, func.avg(change.level).label("level"))
+            .select_from(latest)
+            .join(
+                change,
+                and_(
+                    change.evidence_id == latest.c.evidence_id,
+                    change.revision == latest.c.revision,
+                ),
+            )
+            .join(evidence, evidence.id == change.evidence_id)
+            .where(change.status == "current", evidence.competency_key.in_(self.keys))
+            .group_by(evidence.person_id)
+            .subquery("person_level_then")
+        )
+        people = (
+            select(m.c.programme, m.c.cohort, m.c.person_id).distinct().subquery("cohort_person")
+        )
+        return (
+            select(
+                people.c.programme,
+                people.c.cohort,
+                func.sum(levels.c.level),
+                func.count(levels.c.person_id),
+            )
+            .join(levels, levels.c.person_id == people.c.person_id)
+            .group_by(people.c.programme, people.c.cohort)
+        )
 
     def organisation_group(self) -> Any:
         """The organisation each worker's organisation rolls up to: the one directly below

@@ -13,9 +13,10 @@ from mentorbridge.plugin.reports.impact import impact_report
 from mentorbridge.plugin.reports.suppress import Suppression
 from mentorbridge.plugin.reports.table import SUPPRESSED, LineChart, Report
 from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.evidence_models import EvidenceChange
 from mentorbridge.plugin.store.hris_models import HrisWorker, WorkerChange
 from mentorbridge.plugin.store.models import Goal, MentoringSession, Pair, Programme
-from tests.plugin.reports.talent_fixture import MAPPING, TODAY, at, build, worker
+from tests.plugin.reports.talent_fixture import MAPPING, TODAY, at, build, evidence, worker
 from tests.plugin.reports.test_suppress import derivable, unknowns
 
 
@@ -183,3 +184,41 @@ def test_the_organisation_filter_and_unknown_values(fixture_store: Store) -> Non
     with pytest.raises(ReportFilterError) as caught:
         ImpactFilters.from_strings({"k": "3"})
     assert caught.value.filter == "k"
+
+
+def _history(store: Store, mentees: int) -> None:
+    """The first ``mentees`` executives of the 2025-Q1 cohort reach Emerging (0.25) on
+    2025-03-01 and Developing (0.5) on 2025-08-01."""
+    with store.transaction() as s:
+        for n in range(mentees):
+            person = s.query(HrisWorker.person_id).filter_by(employee_id=f"X-EXEC-{n}").scalar()
+            row = evidence(s, person, "digital-fluency", "mentee", 0.5, revision=2)
+            for revision, level, moment in ((1, 0.25, "2025-03-01"), (2, 0.5, "2025-08-01")):
+                s.add(
+                    EvidenceChange(
+                        evidence_id=row,
+                        revision=revision,
+                        level=level,
+                        level_name="Emerging" if level < 0.5 else "Developing",
+                        status="current",
+                        changed_at=at(f"{moment}T09:00:00"),
+                    )
+                )
+
+
+def test_cohort_progress_is_the_mean_level_at_each_quarters_end(fixture_store: Store) -> None:
+    _history(fixture_store, 6)
+    result = impact_report(fixture_store, MAPPING, ImpactFilters(), today=TODAY)
+    chart = result.charts[0]
+    assert isinstance(chart, LineChart) and chart.title.startswith("Cohort progress")
+    assert chart.periods[0] == "2025-Q1" and chart.periods[-1] == "2026-Q4"
+    line = dict(zip(chart.periods, chart.series["rm-1 2025-Q1"], strict=True))
+    assert line["2025-Q1"] == 0.25 and line["2025-Q2"] == 0.25
+    assert line["2025-Q3"] == 0.5 and line["2026-Q4"] == 0.5
+
+
+def test_cohort_progress_hides_a_point_with_fewer_than_k_people(fixture_store: Store) -> None:
+    _history(fixture_store, 4)
+    result = impact_report(fixture_store, MAPPING, ImpactFilters(), today=TODAY)
+    line = result.charts[0].series.get("rm-1 2025-Q1")
+    assert line is not None and set(line) == {None}
