@@ -96,6 +96,10 @@ class PairContext:
     mentor: str
 
 
+#: Competency-level shapes remembered as checked, at most.
+_CHECKED_SHAPES = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class BuiltStatement:
     """A validated statement and the exact bytes that will be sent, now and on every retry."""
@@ -146,6 +150,9 @@ class StatementBuilder:
         self.profile = load_profile(settings.profile_iri)
         self.namespace = uuid.uuid5(uuid.NAMESPACE_URL, settings.activity_base)
         self._now = now or (lambda: datetime.now(UTC))
+        #: Competency-level statements already validated, by everything but the person and
+        #: the ids derived from them (see :meth:`competency_level`).
+        self._checked_levels: set[tuple[Any, ...]] = set()
 
     # -- ids and activities -----------------------------------------------------------------
 
@@ -427,7 +434,18 @@ class StatementBuilder:
             },
             "timestamp": format_timestamp(reached_at),
         }
-        return self._seal("competency-level", data)
+        # A mapper run builds these by the hundred thousand, and they differ only in the
+        # person and the uuid5 ids made from them: the first of each shape passes every check,
+        # the others are sealed unchecked (a non-empty account name is all the schema asks).
+        shape = (competency_iri, competency_name, side, data["result"], data["timestamp"])
+        shape_key = repr(shape)
+        if shape_key in self._checked_levels and subject:
+            return self._freeze("competency-level", data)
+        built = self._seal("competency-level", data)
+        if len(self._checked_levels) >= _CHECKED_SHAPES:
+            self._checked_levels.clear()
+        self._checked_levels.add(shape_key)
+        return built
 
     def voiding(
         self,
@@ -574,6 +592,10 @@ class StatementBuilder:
     def _seal(self, template: str, data: dict[str, Any]) -> BuiltStatement:
         """Validate a statement and freeze its bytes."""
         validate_statement(data, profile=self.profile, template=template, now=self._now())
+        return self._freeze(template, data)
+
+    @staticmethod
+    def _freeze(template: str, data: dict[str, Any]) -> BuiltStatement:
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         registration = data.get("context", {}).get("registration")
         return BuiltStatement(

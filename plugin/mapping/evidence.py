@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from mentorbridge.plugin.mapping.model import (
     SIDES,
-    Competency,
     EvidenceRules,
     Level,
     Mapping,
@@ -44,7 +43,6 @@ __all__ = [
     "RatingActivity",
     "SessionActivity",
     "Source",
-    "evaluate",
     "evaluate_person",
 ]
 
@@ -162,8 +160,8 @@ class _SideIndex:
 
 class MappingIndex:
     """A mapping arranged for lookups: which competencies a theme or a rated competency id
-    can touch, per side, so a person is evaluated only on the competencies their activity
-    reaches (30 competencies x 2 sides per person otherwise).
+    can touch, per side, so a person's activity reaches only the competencies it counts for
+    (30 competencies x 2 sides per person otherwise).
 
     Args:
         mapping: the mapping to index (built once per run).
@@ -172,8 +170,11 @@ class MappingIndex:
     def __init__(self, mapping: Mapping) -> None:
         self.mapping = mapping
         self.sides: dict[tuple[str, Side], _SideIndex] = {}
-        self.by_theme: dict[tuple[Side, str], list[str]] = {}
+        self.by_theme: dict[tuple[Side, str], dict[str, float]] = {}
         self.by_outcome: dict[tuple[Side, str], list[str]] = {}
+        self.rules = {key: mapping.rules_for(c) for key, c in mapping.competencies.items()}
+        self.order = {key: n for n, key in enumerate(mapping.competencies)}
+        self._theme_weights: dict[tuple[Side, tuple[str, ...]], dict[str, float]] = {}
         for competency in mapping.competencies.values():
             for side in SIDES:
                 rule = competency.side(side)
@@ -181,106 +182,119 @@ class MappingIndex:
                     continue
                 themes = {t.lower(): w for t, w in rule.themes.items()}
                 self.sides[(competency.key, side)] = _SideIndex(rule, themes)
-                for theme in themes:
-                    self.by_theme.setdefault((side, theme), []).append(competency.key)
+                for theme, weight in themes.items():
+                    self.by_theme.setdefault((side, theme), {})[competency.key] = weight
                 for outcome in rule.outcomes:
                     self.by_outcome.setdefault((side, outcome), []).append(competency.key)
 
-    def candidates(self, activity: Activity) -> list[tuple[str, Side]]:
-        """The (competency key, side) pairs ``activity`` may reach, in mapping order."""
-        found: set[tuple[str, Side]] = set()
-        for item in (*activity.sessions, *activity.goals):
-            themes = item.counted_themes if isinstance(item, SessionActivity) else item.pair_themes
+    def theme_weights(self, side: Side, themes: tuple[str, ...]) -> dict[str, float]:
+        """Per competency these themes reach on ``side``, the highest of their weights
+        (remembered per set of themes: a programme uses a handful)."""
+        found = self._theme_weights.get((side, themes))
+        if found is None:
+            found = {}
             for theme in themes:
-                for key in self.by_theme.get((item.side, theme.lower()), ()):
-                    found.add((key, item.side))
-        for rating in activity.ratings:
-            if rating.released:
-                for key in self.by_outcome.get((rating.side, rating.competency), ()):
-                    found.add((key, rating.side))
-        order = {key: n for n, key in enumerate(self.mapping.competencies)}
-        return sorted(found, key=lambda pair: (order[pair[0]], SIDES.index(pair[1])))
+                for key, weight in self.by_theme.get((side, theme.lower()), {}).items():
+                    if weight > found.get(key, 0.0):
+                        found[key] = weight
+            self._theme_weights[(side, themes)] = found
+        return found
 
 
 def evaluate_person(index: MappingIndex, activity: Activity, now: datetime) -> list[Evidence]:
-    """Every competency and side on which ``activity`` reaches a level, in mapping order."""
+    """Every competency and side on which ``activity`` reaches a level, in mapping order.
+
+    One pass over the activity: each item adds itself to the competencies its themes or its
+    rated competency reach (through the index), with its decay worked out once per rule set;
+    then each competency's sum is judged against its levels.
+    """
+    sums: dict[tuple[str, Side], _Sum] = {}
+    decays: dict[tuple[int, datetime], float] = {}
+
+    def decay(key: str, at: datetime) -> float:
+        rules = index.rules[key]
+        found = decays.get((id(rules), at))
+        if found is None:
+            found = decays[(id(rules), at)] = _decay(at, now, rules)
+        return found
+
+    def add(key: str, side: Side) -> _Sum:
+        found = sums.get((key, side))
+        if found is None:
+            found = sums[(key, side)] = _Sum()
+        return found
+
+    for item in activity.sessions:
+        for key, weight in index.theme_weights(item.side, item.counted_themes).items():
+            decayed = weight * decay(key, item.at)
+            if decayed > 0:
+                total = add(key, item.side)
+                total.sessions += decayed
+                total.sources.append(
+                    Source("session", item.key, item.at, decayed, None, item.statement_id)
+                )
+    for goal in activity.goals:
+        for key in index.theme_weights(goal.side, goal.pair_themes):
+            decayed = index.sides[(key, goal.side)].rule.goals * decay(key, goal.at)
+            if decayed > 0:
+                total = add(key, goal.side)
+                total.goals += decayed
+                total.sources.append(
+                    Source("goal", goal.key, goal.at, decayed, None, goal.statement_id)
+                )
+    for rating in activity.ratings:
+        if not rating.released:
+            continue
+        for key in index.by_outcome.get((rating.side, rating.competency), ()):
+            weight = index.sides[(key, rating.side)].rule.outcomes[rating.competency]
+            decayed = weight * decay(key, rating.at)
+            if decayed > 0:
+                total = add(key, rating.side)
+                total.rated_weight += decayed
+                total.rated_sum += decayed * rating.rating
+                total.sources.append(
+                    Source(
+                        "outcome",
+                        rating.key,
+                        rating.at,
+                        decayed,
+                        rating.rating,
+                        rating.statement_id,
+                    )
+                )
     found = []
-    for key, side in index.candidates(activity):
-        competency = index.mapping.competencies[key]
-        evidence = evaluate(
-            competency, side, index.mapping.rules_for(competency), activity, now, index=index
-        )
+    for key, side in sorted(sums, key=lambda pair: (index.order[pair[0]], SIDES.index(pair[1]))):
+        evidence = _conclude(key, side, index.rules[key], sums[(key, side)])
         if evidence is not None:
             found.append(evidence)
     return found
 
 
-def evaluate(
-    competency: Competency,
-    side: Side,
-    rules: EvidenceRules,
-    activity: Activity,
-    now: datetime,
-    *,
-    index: MappingIndex | None = None,
-) -> Evidence | None:
-    """The level ``activity`` reaches on ``competency`` for ``side``, or ``None``.
+@dataclass(slots=True)
+class _Sum:
+    """What one competency and side has gathered from a person's activity."""
 
-    Args:
-        rules: the evidence rules that apply (``mapping.rules_for(competency)``).
-        now: when the evaluation happens: the recency window and the decay run back from it.
-        index: a :class:`MappingIndex` of the mapping (saves re-indexing the side's themes).
-    """
-    rule = competency.side(side)
-    if rule is None:
-        return None
-    if index is not None and (competency.key, side) in index.sides:
-        themes = index.sides[(competency.key, side)].themes
-    else:
-        themes = {t.lower(): w for t, w in rule.themes.items()}
+    sessions: float = 0.0
+    goals: float = 0.0
+    rated_weight: float = 0.0
+    rated_sum: float = 0.0
+    sources: list[Source] = field(default_factory=list)
 
-    sources: list[Source] = []
-    sessions = goals = rated_weight = rated_sum = 0.0
-    for item in activity.sessions:
-        weight = _theme_weight(item.counted_themes, themes) if item.side == side else 0.0
-        decayed = weight * _decay(item.at, now, rules)
-        if decayed > 0:
-            sessions += decayed
-            sources.append(Source("session", item.key, item.at, decayed, None, item.statement_id))
-    if rule.goals > 0:
-        for goal in activity.goals:
-            if goal.side != side or _theme_weight(goal.pair_themes, themes) <= 0:
-                continue
-            decayed = rule.goals * _decay(goal.at, now, rules)
-            if decayed > 0:
-                goals += decayed
-                sources.append(Source("goal", goal.key, goal.at, decayed, None, goal.statement_id))
-    for rating in activity.ratings:
-        if rating.side != side or not rating.released:
-            continue
-        decayed = rule.outcomes.get(rating.competency, 0.0) * _decay(rating.at, now, rules)
-        if decayed > 0:
-            rated_weight += decayed
-            rated_sum += decayed * rating.rating
-            sources.append(
-                Source(
-                    "outcome", rating.key, rating.at, decayed, rating.rating, rating.statement_id
-                )
-            )
-    if not sources:
-        return None
-    mean = rated_sum / rated_weight if rated_weight > 0 else None
-    level = _highest(rules.levels, sessions, goals, mean)
+
+def _conclude(key: str, side: Side, rules: EvidenceRules, total: _Sum) -> Evidence | None:
+    """The level ``total`` reaches under ``rules``, or ``None`` below the minimum."""
+    mean = total.rated_sum / total.rated_weight if total.rated_weight > 0 else None
+    level = _highest(rules.levels, total.sessions, total.goals, mean)
     if level is None or level.level < rules.minimum_level:
         return None
-    ordered = tuple(sorted(sources, key=lambda s: (s.at, s.kind, s.key)))
+    ordered = sorted(total.sources, key=lambda s: (s.at, s.kind, s.key))
     return Evidence(
-        competency_key=competency.key,
+        competency_key=key,
         side=side,
         level=level.level,
         level_name=level.name,
-        sessions=round(sessions, 6),
-        goals=round(goals, 6),
+        sessions=round(total.sessions, 6),
+        goals=round(total.goals, 6),
         rating=None if mean is None else round(mean, 6),
         sources=tuple(
             Source(s.kind, s.key, s.at, round(s.weight, 6), s.rating, s.statement_id)
@@ -288,10 +302,6 @@ def evaluate(
         ),
         digest=_digest(level, ordered),
     )
-
-
-def _theme_weight(themes: Iterable[str], weights: dict[str, float]) -> float:
-    return max((weights.get(t.lower(), 0.0) for t in themes), default=0.0)
 
 
 def _decay(at: datetime, now: datetime, rules: EvidenceRules) -> float:

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from mentorbridge.plugin.store.bulk import insert_rows
 from mentorbridge.plugin.store.evidence_models import (
     CompetencyEvidence,
     EvidenceChange,
@@ -107,7 +108,7 @@ def _insert(session: Session, table: Table, rows: list[dict]) -> None:
     """Insert many rows with one executemany (measured faster here, on SQLite and on
     PostgreSQL's pipeline, than multi-row ``VALUES`` statements)."""
     if rows:
-        session.execute(insert(table), rows)
+        insert_rows(session, table, rows)
 
 
 def _by_keys(rows: list[dict]) -> list[list[dict]]:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from mentorbridge.plugin.store.bulk import insert_rows
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
 from mentorbridge.xapi.outbox import QueuedStatement
@@ -70,8 +71,9 @@ def enqueue_many(session: Session, statements: Sequence[tuple[BuiltStatement, st
     for start in range(0, len(statements), _BULK):
         part = statements[start : start + _BULK]
         now = datetime.now(UTC)
-        session.execute(
-            outbox.insert(),
+        insert_rows(
+            session,
+            outbox,
             [
                 {
                     "statement_id": built.id,
@@ -91,8 +93,9 @@ def enqueue_many(session: Session, statements: Sequence[tuple[BuiltStatement, st
         rows = session.execute(
             select(outbox.c.id, outbox.c.statement_id).where(outbox.c.statement_id.in_(list(by_id)))
         )
-        session.execute(
-            payloads.insert(),
+        insert_rows(
+            session,
+            payloads,
             [
                 {"outbox_id": row_id, "payload": by_id[statement_id].payload}
                 for row_id, statement_id in rows

@@ -208,6 +208,46 @@ def test_a_competency_level_outside_0_to_1_is_refused(builder: StatementBuilder)
         competency_level(builder, level=1.5)
 
 
+def test_competency_levels_of_a_checked_shape_are_built_alike_and_still_refuse_bad_values(
+    builder: StatementBuilder,
+) -> None:
+    # The builder checks the first statement of each shape fully and seals the rest of that
+    # shape unchecked: what it seals must equal a fully checked build, and what the schema or
+    # the clock would refuse must still be refused.
+    def level(subject: str, reached_at: datetime = WHEN) -> BuiltStatement:
+        return builder.competency_level(
+            Event(source="mapper", id=f"{subject}/digital-fluency/mentee/1"),
+            subject=subject,
+            competency_key="digital-fluency",
+            competency_iri="https://hr.example.com/competencies/digital",
+            competency_name="Digital fluency",
+            side="mentee",
+            level=0.5,
+            level_name="Developing",
+            reached_at=reached_at,
+        )
+
+    level("p-first")
+    second = level("p-second")
+    fresh = StatementBuilder(SETTINGS, now=lambda: NOW)
+    checked = fresh.competency_level(
+        Event(source="mapper", id="p-second/digital-fluency/mentee/1"),
+        subject="p-second",
+        competency_key="digital-fluency",
+        competency_iri="https://hr.example.com/competencies/digital",
+        competency_name="Digital fluency",
+        side="mentee",
+        level=0.5,
+        level_name="Developing",
+        reached_at=WHEN,
+    )
+    assert second.payload == checked.payload
+    with pytest.raises(StatementValidationError, match="name"):
+        level("")
+    with pytest.raises(StatementValidationError, match="future"):
+        level("p-third", reached_at=NOW + timedelta(days=1))
+
+
 def test_a_competency_level_is_voided_under_its_record_registration(
     builder: StatementBuilder,
 ) -> None:
