@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -78,6 +79,7 @@ def _utc_timestamp(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+@lru_cache(maxsize=65_536)  # a run writes the same few instants on many rows
 def _sqlite_timestamp(value: datetime) -> str:
     """The text SQLAlchemy's SQLite ``DATETIME`` stores, for a UTC instant."""
     value = _utc_timestamp(value)
