@@ -9,8 +9,10 @@ one plan per position). Evidence is the mapper's *current* evidence, which rests
 completed sessions, achieved goals and released ratings: consent is honoured before a report
 ever runs, and unreleased outcomes are never read here.
 
-The trend is read from the evidence's own sources: how many sessions, goals and released
-ratings it rests on fall in the last ``periods`` quarters, and since when the evidence exists.
+The trend covers the last ``periods`` quarters: the level the evidence stood at when the
+window started (read from its revision history, ``evidence_change``), the change since and a
+word for it (new, up, down, steady), how many sessions, goals and released ratings it rests on
+fall in the window, and since when the evidence exists.
 """
 
 from __future__ import annotations
@@ -56,7 +58,11 @@ from mentorbridge.plugin.reports.succession_views import (
 )
 from mentorbridge.plugin.reports.table import Report, View
 from mentorbridge.plugin.store.db import Store
-from mentorbridge.plugin.store.evidence_models import CompetencyEvidence, EvidenceSource
+from mentorbridge.plugin.store.evidence_models import (
+    CompetencyEvidence,
+    EvidenceChange,
+    EvidenceSource,
+)
 from mentorbridge.plugin.store.hris_models import (
     JobProfile,
     JobProfileCompetency,
@@ -154,6 +160,7 @@ class _Parts:
         self.part = participation(scope)
         self.evidence = self._evidence()
         self.recent = self._recent()
+        self.then = self._then()
         self.tree = organisation_subtree(scope.organisation) if scope.organisation else None
 
     def _evidence(self) -> CTE:
@@ -194,6 +201,31 @@ class _Parts:
             .cte("recent_sources")
         )
 
+    def _then(self) -> CTE:
+        """Per evidence row, its level as it stood when the trend window started: its latest
+        revision changed before then, if that revision was current (withdrawn, or no revision
+        yet, means no evidence then)."""
+        change = EvidenceChange
+        latest = (
+            select(change.evidence_id, func.max(change.revision).label("revision"))
+            .where(change.changed_at < self.window_start)
+            .group_by(change.evidence_id)
+            .subquery("latest_change_then")
+        )
+        return (
+            select(change.evidence_id, change.level, change.level_name)
+            .select_from(latest)
+            .join(
+                change,
+                and_(
+                    change.evidence_id == latest.c.evidence_id,
+                    change.revision == latest.c.revision,
+                ),
+            )
+            .where(change.status == "current")
+            .cte("evidence_then")
+        )
+
     def _assessed(
         self, query: Select[Any], person: Any, job_profile: Any, *, evidence_joined: bool = False
     ) -> tuple[Select[Any], Any, Any, Any]:
@@ -228,6 +260,7 @@ class _Parts:
                 )
                 .outerjoin(self.part, self.part.c.person_id == person)
                 .outerjoin(self.recent, self.recent.c.evidence_id == ev.c.id)
+                .outerjoin(self.then, self.then.c.evidence_id == ev.c.id)
             ),
             required,
             evidenced,
@@ -235,7 +268,7 @@ class _Parts:
         )
 
     def _measures(self, required: Any, evidenced: Any, jpc: Any) -> list[Any]:
-        mc, ev, part = self.mc, self.evidence, self.part
+        mc, ev, part, then = self.mc, self.evidence, self.part, self.then
         return [
             mc.c.key.label("competency_key"),
             mc.c.workday_id.label("competency_workday_id"),
@@ -264,6 +297,17 @@ class _Parts:
             case((ev.c.id.is_not(None), func.coalesce(self.recent.c.recent, 0))).label(
                 "recent_sources"
             ),
+            then.c.level.label("level_at_window_start"),
+            then.c.level_name.label("level_at_window_start_name"),
+            case((ev.c.id.is_not(None), ev.c.level - func.coalesce(then.c.level, 0.0))).label(
+                "level_change"
+            ),
+            case(
+                (and_(ev.c.id.is_not(None), then.c.evidence_id.is_(None)), "new"),
+                (ev.c.level > then.c.level, "up"),
+                (ev.c.level < then.c.level, "down"),
+                (ev.c.level == then.c.level, "steady"),
+            ).label("trend"),
         ]
 
     def _plan_conditions(self, incumbent_org: Any) -> list[Any]:

@@ -71,6 +71,32 @@ _ASSESSED = (
         "int",
         "Sessions, goals and released ratings behind the evidence in the trend window.",
     ),
+    Column(
+        "level_at_window_start",
+        "Level at window start",
+        "level",
+        "The evidence level (same side) as it stood when the trend window started; empty: "
+        "no evidence then (none yet, or withdrawn).",
+    ),
+    Column(
+        "level_at_window_start_name",
+        "Level at window start name",
+        "str",
+        "The mapping's name for it.",
+    ),
+    Column(
+        "level_change",
+        "Level change",
+        "level",
+        "Evidence level minus the level at window start (0 where there was none); empty "
+        "without evidence.",
+    ),
+    Column(
+        "trend",
+        "Trend",
+        "str",
+        "Over the trend window: new (no evidence at its start), up, down or steady.",
+    ),
 )
 
 CANDIDATE_COLUMNS = (
@@ -120,22 +146,27 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 4)
 
 
+_SHARED = len(_ASSESSED)
+
+
 def _assessed(values: tuple[Any, ...]) -> tuple[Any, ...]:
     """Type the shared columns (levels rounded, seconds as hours)."""
     (
         key, workday_id, name, side, level, level_name, level_id, level_workday,
         required, required_id, required_name, gap, pairs, sessions, seconds, last, since, recent,
+        then, then_name, change, trend,
     ) = values  # fmt: skip
     return (
         key, workday_id, name, side, _round(level), level_name, level_id, level_workday,
         _round(required), required_id, required_name, _round(gap), int(pairs), int(sessions),
         round(int(seconds) / 3600, 2), last, since, None if recent is None else int(recent),
+        _round(then), then_name, _round(change), trend,
     )  # fmt: skip
 
 
 def candidate_row(row: Any) -> tuple[Any, ...]:
     values = tuple(row)
-    return (*values[:6], bool(values[6]), *_assessed(values[7:25]))
+    return (*values[:6], bool(values[6]), *_assessed(values[7 : 7 + _SHARED]))
 
 
 def plan_row(row: Any) -> tuple[Any, ...]:
@@ -145,7 +176,7 @@ def plan_row(row: Any) -> tuple[Any, ...]:
 
 def worker_row(row: Any) -> tuple[Any, ...]:
     values = tuple(row)
-    return (*values[:4], *_assessed(values[4:22]), int(values[22]))
+    return (*values[:4], *_assessed(values[4 : 4 + _SHARED]), int(values[4 + _SHARED]))
 
 
 def charts(store: Store, candidates: Select[Any], people: int) -> list[Chart]:
@@ -214,6 +245,8 @@ def notes(filters: SuccessionFilters, window_start: datetime) -> list[str]:
         "released; unreleased ratings never reach this report.",
         "People are keyed by Workday Employee ID, plans by position id; the report is for "
         "talent teams and names the people on each slate.",
-        f"Recent sources count the trend window: {filters.periods} quarter(s) from "
-        f"{window_start.date().isoformat()}.",
+        f"The trend window is {filters.periods} quarter(s) from "
+        f"{window_start.date().isoformat()}: recent sources fall inside it; the level at "
+        "window start is the evidence as it stood then, and the trend (new, up, down, steady) "
+        "compares it with the current level.",
     ]

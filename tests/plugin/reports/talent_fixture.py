@@ -9,7 +9,11 @@ from typing import Any
 from mentorbridge.plugin.mapping.model import Competency as Mapped
 from mentorbridge.plugin.mapping.model import EvidenceRules, Level, Mapping
 from mentorbridge.plugin.store.db import Store
-from mentorbridge.plugin.store.evidence_models import CompetencyEvidence, EvidenceSource
+from mentorbridge.plugin.store.evidence_models import (
+    CompetencyEvidence,
+    EvidenceChange,
+    EvidenceSource,
+)
 from mentorbridge.plugin.store.hris_models import (
     Competency,
     HrisOrganization,
@@ -247,3 +251,50 @@ def build(store: Store) -> dict[str, int]:
                 )
             )
     return ids
+
+
+#: Revisions of the fixture's evidence, per (worker, competency, side): (level, name, status,
+#: changed at). The default trend window (4 quarters to TODAY) starts on 2026-01-01.
+HISTORY = {
+    # Rose inside the window: Aware (0.3333) since 2025, Proficient (1.0) in March, back to
+    # Developing (0.6667) in May (the current level).
+    ("JUN-1", "coaching", "mentor"): (
+        (0.3333, "Aware", "current", "2025-09-01"),
+        (1.0, "Proficient", "current", "2026-03-01"),
+        (0.6667, "Developing", "current", "2026-05-01"),
+    ),
+    # First seen inside the window; the other (lower, not shown) side is older.
+    ("EXEC-1", "digital-fluency", "mentee"): ((0.5, "Developing", "current", "2026-08-11"),),
+    ("EXEC-1", "digital-fluency", "mentor"): ((0.25, "Aware", "current", "2025-05-01"),),
+    # Unchanged since before the window.
+    ("JUN-3", "coaching", "mentor"): ((0.3333, "Aware", "current", "2025-03-01"),),
+    # Withdrawn before the window, back inside it.
+    ("EXEC-2", "ai-literacy", "mentee"): (
+        (0.4, "Developing", "current", "2025-02-01"),
+        (0.4, "Developing", "withdrawn", "2025-11-01"),
+        (0.4, "Developing", "current", "2026-03-01"),
+    ),
+}
+
+
+def history(store: Store, ids: dict[str, int]) -> None:
+    """Add :data:`HISTORY` to the evidence :func:`build` made (its revisions follow)."""
+    with store.transaction() as s:
+        for (employee, key, side), revisions in HISTORY.items():
+            row = (
+                s.query(CompetencyEvidence)
+                .filter_by(person_id=ids[employee], competency_key=key, side=side)
+                .one()
+            )
+            row.revision = len(revisions)
+            for revision, (level, name, status, moment) in enumerate(revisions, 1):
+                s.add(
+                    EvidenceChange(
+                        evidence_id=row.id,
+                        revision=revision,
+                        level=level,
+                        level_name=name,
+                        status=status,
+                        changed_at=at(f"{moment}T09:00:00"),
+                    )
+                )

@@ -12,7 +12,7 @@ from mentorbridge.plugin.reports.filters import ReportFilterError, SuccessionFil
 from mentorbridge.plugin.reports.succession import succession_report, trend_window
 from mentorbridge.plugin.reports.table import Heatmap, Report, ScatterChart
 from mentorbridge.plugin.store.db import Store
-from tests.plugin.reports.talent_fixture import MAPPING, TODAY, build
+from tests.plugin.reports.talent_fixture import MAPPING, TODAY, build, history
 
 
 @pytest.fixture
@@ -121,6 +121,56 @@ def test_the_date_range_counts_only_sessions_inside_it(fixture_store: Store) -> 
     first, last = rows(result, "candidates")[0], rows(result, "candidates")[5]
     assert (first["sessions"], first["hours"]) == (1, 1.0)
     assert (last["sessions"], last["hours"]) == (0, 0.0)
+
+
+def trend(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        row["level_at_window_start"],
+        row["level_at_window_start_name"],
+        row["level_change"],
+        row["trend"],
+    )
+
+
+def test_the_trend_compares_the_level_at_the_windows_start_with_the_current_one(
+    store: Store,
+) -> None:
+    history(store, build(store))
+    result = report(store)  # the window: 2026-01-01 to TODAY
+    candidates = {
+        (r["worker_id"], r["competency_key"]): trend(r) for r in rows(result, "candidates")
+    }
+    # Rose: Aware (0.3333) when the window started, Developing (0.6667) now.
+    assert candidates["JUN-1", "coaching"] == (0.3333, "Aware", 0.3334, "up")
+    # First seen in August: nothing at the start, the whole level is the change (the older
+    # mentor side is not the evidence shown).
+    assert candidates["EXEC-1", "digital-fluency"] == (None, None, 0.5, "new")
+    # Withdrawn in November 2025, back in March: no evidence when the window started.
+    assert candidates["EXEC-2", "ai-literacy"] == (None, None, 0.4, "new")
+    # No evidence at all: no trend.
+    assert candidates["JUN-1", "digital-fluency"] == (None, None, None, None)
+    assert candidates["JUN-2", "coaching"] == (None, None, None, None)
+    workers = {(r["worker_id"], r["competency_key"]): trend(r) for r in rows(result, "workers")}
+    # Aware since March 2025, unchanged.
+    assert workers["JUN-3", "coaching"] == (0.3333, "Aware", 0.0, "steady")
+    assert workers["JUN-1", "coaching"] == (0.3333, "Aware", 0.3334, "up")
+    assert workers["EXEC-2", "ai-literacy"] == (None, None, 0.4, "new")
+
+
+def test_the_trend_window_ends_at_date_to(store: Store) -> None:
+    history(store, build(store))
+    # One quarter to 2026-04-30 starts on 2026-04-01: Proficient (1.0) then, Developing now.
+    result = report(store, date_to=date(2026, 4, 30), periods=1)
+    workers = {(r["worker_id"], r["competency_key"]): trend(r) for r in rows(result, "workers")}
+    assert workers["JUN-1", "coaching"] == (1.0, "Proficient", -0.3333, "down")
+    assert workers["EXEC-2", "ai-literacy"] == (0.4, "Developing", 0.0, "steady")
+    assert workers["EXEC-1", "digital-fluency"] == (None, None, 0.5, "new")
+    assert workers["JUN-3", "coaching"] == (0.3333, "Aware", 0.0, "steady")
+
+
+def test_evidence_without_history_is_new(fixture_store: Store) -> None:
+    workers = rows(report(fixture_store), "workers")
+    assert {trend(r) for r in workers if r["worker_id"] == "JUN-3"} == {(None, None, 0.3333, "new")}
 
 
 def test_charts_show_candidates_evidence_and_readiness(fixture_store: Store) -> None:
