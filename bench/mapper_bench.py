@@ -10,6 +10,9 @@ each measured run is a child process of its own (time measured inside it, peak R
                     evidence rests on (released ratings of completed sessions: count, mean,
                     latest) plus, per person, the completed sessions and goals achieved, fetched
                     to Python: reading the data once, with nothing decided;
+* ``compute``       the mapper's reading and judging alone: every participant's activity read
+                    and evaluated in batches as a full run does, nothing written (how much of
+                    ``full`` is deciding and how much is writing rows and statements);
 * ``full``          ``update_evidence(full=True)``: every participant's evidence computed, rows,
                     sources, history and statements written;
 * ``incremental``   after 1% of the pairs had one more session with two released ratings (the
@@ -33,18 +36,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text, union
 
 from bench.common import ROOT, peak_rss_mb, scratch_database
 from bench.mentoring_data import History, add_events, mapping_text, write_history
 from mentorbridge.plugin.config import load_config
+from mentorbridge.plugin.mapping.activity import read_activity
+from mentorbridge.plugin.mapping.evidence import MappingIndex, evaluate_person
 from mentorbridge.plugin.mapping.file import parse_mapping
-from mentorbridge.plugin.mapping.run import update_evidence
+from mentorbridge.plugin.mapping.run import BATCH, update_evidence
 from mentorbridge.plugin.reports.filters import SuccessionFilters
 from mentorbridge.plugin.reports.formats import format_for
 from mentorbridge.plugin.reports.succession import succession_report
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.migrate import upgrade
+from mentorbridge.plugin.store.models import Pair
 
 FORMATS = ("csv", "json", "xlsx", "parquet", "html")
 
@@ -103,6 +109,17 @@ def _builder(store_url: str) -> Any:
     return statement_builder(config)
 
 
+def _compute(store: Store, mapping: Any, now: datetime) -> dict[str, Any]:
+    index, found = MappingIndex(mapping), 0
+    with store.transaction() as session:
+        people = sorted(set(session.scalars(union(select(Pair.mentee_id), select(Pair.mentor_id)))))
+        for start in range(0, len(people), BATCH):
+            activity = read_activity(session, people[start : start + BATCH])
+            for person_activity in activity.values():
+                found += len(evaluate_person(index, person_activity, now))
+    return {"people": len(people), "evidence": found}
+
+
 def child(args: argparse.Namespace) -> dict[str, Any]:
     mapping, history = _mapping(Path(args.history))
     with Store(args.store_url) as store:
@@ -114,6 +131,8 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                     for _ in connection.execution_options(yield_per=10_000).execute(text(AGGREGATE))
                 )
             result: dict[str, Any] = {"rows": rows}
+        elif args.child == "compute":
+            result = _compute(store, mapping, history.now)
         elif args.child in ("full", "incremental"):
             run = update_evidence(
                 store,
@@ -196,7 +215,7 @@ def run_store(name: str, server: str | None, args: argparse.Namespace, tmp: Path
             )
         )
         results: dict[str, Any] = {"store": name}
-        for mode in ("aggregate", "full"):
+        for mode in ("aggregate", "compute", "full"):
             results[mode] = measure(mode, url, history_file)
             print(f"  {mode}: {results[mode]}", flush=True)
         again = measure("incremental", url, history_file)
@@ -213,6 +232,9 @@ def run_store(name: str, server: str | None, args: argparse.Namespace, tmp: Path
             print(f"  report {fmt}: {results[f'report_{fmt}']}", flush=True)
         results["full_vs_aggregate"] = round(
             results["full"]["seconds"] / results["aggregate"]["seconds"], 2
+        )
+        results["compute_vs_aggregate"] = round(
+            results["compute"]["seconds"] / results["aggregate"]["seconds"], 2
         )
         results["incremental_share"] = round(
             results["incremental"]["seconds"] / results["full"]["seconds"], 4
@@ -265,7 +287,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2) + "\n")
     print(
-        "\nstore       aggregate  full (x limit)  incremental (share)  "
+        "\nstore       aggregate  compute (x limit)  full (x limit)  incremental (share)  "
         + "  ".join(f"{f:>8}" for f in FORMATS)
         + "  peak RSS"
     )
@@ -273,6 +295,7 @@ def main() -> None:
         peak = max(v["peak_rss_mb"] for v in run.values() if isinstance(v, dict))
         print(
             f"{run['store']:<10}  {run['aggregate']['seconds']:>8.1f}s  "
+            f"{run['compute']['seconds']:>8.1f}s ({run['compute_vs_aggregate']:.1f}x)  "
             f"{run['full']['seconds']:>6.1f}s ({run['full_vs_aggregate']:.1f}x)  "
             f"{run['incremental']['seconds']:>9.2f}s ({run['incremental_share']:.1%})  "
             + "  ".join(f"{run[f'report_{f}']['seconds']:>7.1f}s" for f in FORMATS)
