@@ -253,6 +253,10 @@ def run_store(name: str, server: str | None, args: argparse.Namespace, tmp: Path
         return results
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=100_000)
@@ -269,6 +273,9 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "mapper.json"
     )
+    parser.add_argument(
+        "--no-sqlite", action="store_true", help="PostgreSQL only (SQLite's last figures stay)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--store-url", help=argparse.SUPPRESS)
     parser.add_argument("--history", help=argparse.SUPPRESS)
@@ -277,15 +284,19 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args)))
         return
-    stores: list[tuple[str, str | None]] = [("SQLite", None)]
+    stores: list[tuple[str, str | None]] = [] if args.no_sqlite else [("SQLite", None)]
     if args.postgres != "none":
         stores.append(("PostgreSQL", args.postgres))
     runs = []
     with tempfile.TemporaryDirectory(prefix="mentorbridge-mapper-bench-") as tmp:
         for name, server in stores:
-            runs.append(run_store(name, server, args, Path(tmp)))
+            runs.append(run_store(name, server, args, Path(tmp)) | {"when": _now()})
+    if args.out.exists():  # a store not run this time keeps its last figures
+        kept = json.loads(args.out.read_text()).get("runs", [])
+        ran = {run["store"] for run in runs}
+        runs = [run for run in kept if run["store"] not in ran] + runs
     summary = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "when": _now(),
         "machine": f"{platform.machine()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs",
         "sizes": {

@@ -4,8 +4,8 @@ SQLAlchemy's executemany runs its generic per-row parameter machinery (a dict pe
 type processor call per value, the UTC conversion of :class:`UTCDateTime` in two steps): for a
 mapper run writing a million rows that machinery cost more than the database did. Here the
 statement is compiled once, each column's bind processor is looked up once, and timestamps
-take one fast path per dialect; the driver then gets plain tuples (SQLite) or dicts
-(PostgreSQL's psycopg, which pipelines them).
+take one fast path per dialect; the driver then gets plain tuples (SQLite), or the rows go
+through ``COPY`` (PostgreSQL with psycopg; dicts to any other driver's executemany).
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
             raise ValueError(f"{table.name} rows must give {', '.join(sorted(defaulted))}")
         processors = {name: _processor(table.c[name].type, dialect) for name in names}
         active = [(name, p) for name, p in processors.items() if p is not None]
+        if dialect.driver == "psycopg":
+            _copy(connection, table, names, group, active)
+            continue
         if order is not None:
             params: list[Any] = []
             for row in group:
@@ -65,6 +68,33 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
                             row[name] = process(value)
                 params.append(row)
         connection.exec_driver_sql(str(compiled), params)
+
+
+def _copy(
+    connection: Any,
+    table: Table,
+    names: tuple[str, ...],
+    rows: list[dict[str, Any]],
+    active: list[tuple[str, Callable[[Any], Any]]],
+) -> None:
+    """PostgreSQL: the rows through ``COPY ... FROM STDIN`` (psycopg adapts each value), several
+    times faster than even a pipelined executemany for the hundreds of thousands of rows of a
+    full mapper run."""
+    quote = connection.dialect.identifier_preparer
+    columns = ", ".join(quote.quote(name) for name in names)
+    processors = dict(active)
+    statement = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    row[name]
+                    if row[name] is None or name not in processors
+                    else processors[name](row[name])
+                    for name in names
+                ]
+            )
 
 
 def _processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
