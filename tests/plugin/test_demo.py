@@ -160,7 +160,13 @@ def test_demo_keeps_serving_so_the_transcript_link_opens(tmp_path: Path) -> None
         str(tmp_path / "demo"),
     ]
     demo = subprocess.Popen(
-        [*command, "--keep-serving"], env=env, stdout=subprocess.PIPE, text=True
+        [*command, "--keep-serving"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        # As a terminal starts it: a shell's background job would otherwise pass on an
+        # ignored SIGINT, and the Ctrl-C below would never arrive.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         lines = []

@@ -72,6 +72,9 @@ def test_lrs_command_stopped_by_a_signal_stops_its_server_too(
         env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        # As a terminal or a service manager starts it: a shell's background job would
+        # otherwise pass on an ignored SIGINT.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout.readline().decode().startswith("Local trial LRS")
