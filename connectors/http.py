@@ -7,7 +7,8 @@ maintenance pages, malformed answers, timeouts and dropped connections
 and jitter, honouring ``Retry-After`` when a source sends it (a check turns the retries of
 failed connections off: it must answer in seconds); a 401
 (:class:`~plugin.errors.SourceAuthError`) renews the credentials once; anything else is final.
-Only reads and token requests go through here: retrying them is safe.
+Retrying reads and token requests is safe. A write passes ``give_up``, which stops the retries
+of the failures after which the request may already have reached the source.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class HttpClient:
         read: Callable[[requests.Response], T],
         renew_auth: Callable[[], None] | None = None,
         what: str = "request",
+        give_up: Callable[[Exception], Exception | None] | None = None,
         **kwargs: Any,
     ) -> T:
         """Send a request until ``read`` accepts its response, or fail.
@@ -93,6 +95,9 @@ class HttpClient:
             read: turns the response into a result, or raises.
             renew_auth: called once when the source answers 401, before one more try.
             what: a few words for log lines and errors ("workers page 3").
+            give_up: asked about each failure that would be retried (a transport failure or a
+                :class:`SourceUnavailableError`); when it returns an error, that error is
+                raised at once instead of retrying (a write that may have reached the source).
             **kwargs: passed to ``requests.Session.request`` (a timeout is always set).
 
         Raises:
@@ -116,6 +121,11 @@ class HttpClient:
                 renewed = True
                 renew_auth()
             except (SourceUnavailableError, *_TRANSPORT_FAILURES) as err:
+                final = give_up(err) if give_up is not None else None
+                if final is err:
+                    raise
+                if final is not None:
+                    raise final from err
                 failures += 1
                 reason = _reason(err)
                 unreachable = isinstance(err, requests.ConnectionError)
