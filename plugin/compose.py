@@ -11,6 +11,9 @@ from typing import Any
 
 import httpx
 
+from mentorbridge.connectors.http import HttpClient
+from mentorbridge.connectors.moodle.client import MoodleClient
+from mentorbridge.connectors.moodle.settings import MoodleSettings
 from mentorbridge.connectors.workday.connector import WorkdayConnector
 from mentorbridge.plugin.config import Config
 from mentorbridge.plugin.errors import ConfigError
@@ -82,6 +85,43 @@ def workday_connector(config: Config, store: Store, **options: Any) -> WorkdayCo
             configured=settings["refresh_token"],
         )
     return WorkdayConnector(settings, refresh_tokens=refresh_tokens, **options)
+
+
+def moodle_settings(config: Config) -> MoodleSettings:
+    """The Moodle connector's settings.
+
+    Raises:
+        ConfigError: ``moodle.url`` or ``moodle.token`` is not set.
+    """
+    section = config["moodle"]
+    if not section["url"]:
+        raise ConfigError(
+            "moodle.url is not set: set it to the Moodle site's address (see the README's "
+            "Moodle set-up), or leave Moodle out",
+            key="moodle.url",
+        )
+    if not section.get("token"):
+        raise ConfigError(
+            "moodle.token is not set: create a token for the integration user and the "
+            "external service (Site administration > Server > Web services > Manage tokens), "
+            "then set MENTORBRIDGE_MOODLE_TOKEN or moodle.token_file",
+            key="moodle.token",
+        )
+    return MoodleSettings.from_config(section)
+
+
+def moodle_client(config: Config) -> MoodleClient:
+    """A client for the configured Moodle site."""
+    settings = moodle_settings(config)
+    section = config["moodle"]
+    http = HttpClient(
+        connect_timeout=section["connect_timeout"],
+        read_timeout=section["read_timeout"],
+        max_retries=section["max_retries"],
+        backoff_base=section["backoff_base_seconds"],
+        backoff_cap=section["backoff_max_seconds"],
+    )
+    return MoodleClient(settings.url, settings.token, http=http)
 
 
 def hris_mirror(config: Config, store: Store) -> HrisMirror:

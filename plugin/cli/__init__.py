@@ -85,6 +85,7 @@ _COMMAND_MODULES = (
     "keys_cmd",
     "lrs_cmd",
     "mapping_cmd",
+    "moodle_cmd",
     "outbox_cmd",
     "person_cmd",
     "report_cmd",

@@ -1,4 +1,4 @@
-"""``mentorbridge sync workday | status``."""
+"""``mentorbridge sync workday | moodle | status``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from mentorbridge.connectors.workday.connector import STREAM_ORDER
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.errors import SyncFailedError
+from mentorbridge.plugin.jobs.moodle import push_moodle
 from mentorbridge.plugin.jobs.sync import sync_workday
 from mentorbridge.plugin.store.hris_stale import stale_fields
 from mentorbridge.plugin.store.sync_models import SyncRun
@@ -24,7 +25,7 @@ COUNT_NAMES = ("created", "updated", "unchanged", "terminated", "rehired", "skip
 
 @click.group("sync")
 def command() -> None:
-    """Mirror the HRIS into the store."""
+    """Mirror the HRIS into the store; push to the LMS."""
 
 
 @command.command("workday")
@@ -76,6 +77,38 @@ def workday(app: AppContext, full: bool, dry_run: bool, streams: tuple[str, ...]
         raise failure  # one line on stderr, exit 1
     _print_consistency(report.consistency)
     _print_stale(stale)
+
+
+@command.command("moodle")
+@click.option("--full", is_flag=True, help="Read everything back from Moodle and repair it.")
+@click.option("--dry-run", is_flag=True, help="Count what would be written; write nothing.")
+@pass_app
+def moodle(app: AppContext, full: bool, dry_run: bool) -> None:
+    """Push participants, the competency framework, plans, evidence and milestones to Moodle.
+
+    Exits 1 when records could not be written (each listed with the fix); a re-run finishes
+    what a failed push left, without writing anything twice.
+    """
+    config = app.config
+    with compose.open_store(config) as store, _progress() as on_progress:
+        report = push_moodle(
+            config, store, full=full, dry_run=dry_run, on_phase=lambda p: on_progress(p, 0)
+        )
+    title = "dry run: nothing written" if dry_run else f"sync run {report.run_id}"
+    click.echo(f"{title} ({'full' if full else 'incremental'})")
+    for phase, counted in report.counts_dict().items():
+        listed = ", ".join(f"{what} {n:,}" for what, n in sorted(counted.items()))
+        click.echo(f"  {phase:<11} {listed}")
+    reads = sum(report.calls.values()) - report.writes()
+    click.echo(f"  calls       {reads:,} reads, {report.writes():,} writes")
+    for warning in report.warnings[:10]:
+        click.echo(f"  Moodle warning: {warning}")
+    for problem in report.problems[:20]:
+        click.echo(f"  NOT WRITTEN {problem.phase} {problem.record}: {problem.message}")
+    if len(report.problems) > 20:
+        click.echo(f"  … {len(report.problems) - 20} more in `mentorbridge sync status`")
+    if report.problems:
+        raise SystemExit(1)
 
 
 def vars_of(counts: object) -> dict[str, int]:
@@ -163,7 +196,7 @@ def status(app: AppContext, limit: int) -> None:
         runs = session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()
         stale = stale_fields(session, "workday")
     if not runs:
-        click.echo("no sync has run yet: `mentorbridge sync workday`")
+        click.echo("no sync has run yet: `mentorbridge sync workday`, `mentorbridge sync moodle`")
         return
     for run in runs:
         ended = f"{run.finished_at:%Y-%m-%d %H:%M:%S}Z" if run.finished_at else "still running"
@@ -174,7 +207,12 @@ def status(app: AppContext, limit: int) -> None:
         )
         if run.message:
             click.echo(f"  error: {run.message}")
-        _print_counts(run.counts)
+        if run.connector == "moodle":
+            for phase, counted in run.counts.items():
+                listed = ", ".join(f"{what} {n:,}" for what, n in sorted(counted.items()))
+                click.echo(f"  {phase:<11} {listed}")
+        else:
+            _print_counts(run.counts)
         for skip in run.errors[:5]:
             click.echo(f"  skipped {skip['stream']} {skip['key']}: {skip['reason']}")
         if len(run.errors) > 5:

@@ -9,6 +9,7 @@ import click
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.jobs import EvidenceJob, FlushJob, SyncJob, build_scheduler
+from mentorbridge.plugin.jobs.moodle import MoodlePushJob
 from mentorbridge.plugin.logs import configure_from
 from mentorbridge.plugin.store.keys import keyring_of
 
@@ -25,8 +26,10 @@ def command(app: AppContext) -> None:
             compose.flusher(config, store, lrs),
             pause_seconds=config["outbox"]["backoff_max_seconds"],
         )
+        push = MoodlePushJob(config, store) if config["moodle"]["url"] else None
+        evidence = EvidenceJob(config, store, after=push.after_mapper if push else None)
         scheduler = build_scheduler(
-            config, flush=job, sync=SyncJob(config, store), evidence=EvidenceJob(config, store)
+            config, flush=job, sync=SyncJob(config, store), evidence=evidence
         )
         signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
         click.echo(

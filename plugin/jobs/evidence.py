@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from mentorbridge.plugin import compose
@@ -52,8 +53,15 @@ class EvidenceJob:
     once a day (so decay and the recency window reach people no event touched). Failures are
     logged; the worker goes on (the marks wait for the next run)."""
 
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        after: Callable[[EvidenceRun], object] | None = None,
+    ) -> None:
         self.config, self.store = config, store
+        self.after = after  # what follows each run (the Moodle push)
 
     def __call__(self) -> EvidenceRun | None:
         try:
@@ -61,6 +69,8 @@ class EvidenceJob:
         except MentorbridgeError as err:
             log.error("evidence update failed: %s", err)
             return None
+        if self.after is not None:
+            self.after(result)
         if result.created or result.changed or result.withdrawn:
             log.info(
                 "evidence update: %d people, %d created, %d changed, %d withdrawn, "

@@ -1,0 +1,245 @@
+"""The push end to end against the local Moodle-shaped site, on SQLite and PostgreSQL: what
+lands in Moodle, read back through Moodle's own web services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from mentorbridge.connectors.moodle.client import MoodleClient
+from mentorbridge.connectors.moodle.localsite import LocalMoodleSite
+from mentorbridge.connectors.moodle.push import push
+from mentorbridge.connectors.moodle.report import PushReport, is_read
+from mentorbridge.plugin.mapping.file import load_mapping
+from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.lms_models import MoodleEvidencePush
+from mentorbridge.plugin.store.sync_models import SyncRun
+from tests.connectors.moodle.programme import Built, build, change_evidence, settings, terminate
+
+MAPPING = load_mapping(None)  # the default mapping: Moodle's default competence scale
+
+
+@pytest.fixture
+def site() -> Iterator[LocalMoodleSite]:
+    with LocalMoodleSite() as running:
+        yield running
+
+
+@pytest.fixture
+def client(site: LocalMoodleSite) -> Iterator[MoodleClient]:
+    moodle = MoodleClient(site.url, site.token)
+    yield moodle
+    moodle.close()
+
+
+@pytest.fixture
+def built(store: Store) -> Built:
+    return build(store)
+
+
+def run(client: MoodleClient, store: Store, site: LocalMoodleSite, **options: Any) -> PushReport:
+    chosen = {k: options.pop(k) for k in list(options) if k in ("full", "dry_run")}
+    return push(client, store, settings(site.url, site.token, **options), MAPPING, **chosen)
+
+
+def user(client: MoodleClient, employee_id: str) -> dict[str, Any]:
+    found = client.call("core_user_get_users_by_field", field="idnumber", values=[employee_id])
+    assert len(found) == 1, found
+    return found[0]
+
+
+def evidence_notes(client: MoodleClient, employee_id: str, idnumber: str) -> list[dict]:
+    competencies = client.call(
+        "core_competency_list_competencies", filters=[{"column": "idnumber", "value": idnumber}]
+    )
+    summary = client.call(
+        "tool_lp_data_for_user_competency_summary",
+        userid=user(client, employee_id)["id"],
+        competencyid=competencies[0]["id"],
+    )
+    return summary.get("evidence", [])
+
+
+def writes(site: LocalMoodleSite) -> list[str]:
+    return [function for function, _ in site.calls if not is_read(function)]
+
+
+def test_a_push_brings_users_framework_plans_evidence_and_milestones_into_moodle(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    report = run(client, store, site)
+
+    assert report.ok, report.problems
+    assert report.counts["users"]["created"] == 6
+    assert report.counts["enrolments"]["enrolled"] == 6
+    assert report.counts["plans"]["created"] == 6
+    assert report.counts["evidence"]["written"] == 6
+    executive = user(client, "E-1")
+    assert executive["username"] == "exec1@example.com"
+    assert (executive.get("firstname"), executive.get("lastname")) == ("Executive", "Number1")
+    frameworks = client.call(
+        "core_competency_list_competency_frameworks",
+        context={"contextid": 1},
+        query="MENTORBRIDGE-SUCCESSION",
+    )
+    assert [f["idnumber"] for f in frameworks] == ["MENTORBRIDGE-SUCCESSION"]
+    wanted = {c.moodle_idnumber for c in MAPPING.competencies.values() if c.moodle_idnumber}
+    listed = client.call(
+        "core_competency_list_competencies",
+        filters=[{"column": "competencyframeworkid", "value": frameworks[0]["id"]}],
+    )
+    assert {c["idnumber"] for c in listed} == wanted
+    notes = evidence_notes(client, "E-1", "SUCC-DIGI")
+    assert len(notes) == 1
+    ev_id = built.evidence[("E-1", "digital-fluency")]
+    assert notes[0]["grade"] == 2
+    assert f"[mentorbridge evidence {ev_id} r1]" in notes[0]["note"]
+    assert "Proficient" in notes[0]["note"]
+    statuses = client.call(
+        "core_completion_get_activities_completion_status",
+        courseid=2,
+        userid=executive["id"],
+    )["statuses"]
+    assert {s["cmid"] for s in statuses if s["state"] == 1} == {2, 3, 4}
+    junior = user(client, "J-1")
+    statuses = client.call(
+        "core_completion_get_activities_completion_status", courseid=2, userid=junior["id"]
+    )["statuses"]
+    assert {s["cmid"] for s in statuses if s["state"] == 1} == {2, 3}  # no goal of their own
+    with store.reading() as session:
+        recorded = session.scalars(select(SyncRun).where(SyncRun.connector == "moodle")).one()
+    assert recorded.status == "succeeded"
+    assert recorded.counts["evidence"]["written"] == 6
+
+
+def test_a_rerun_with_nothing_changed_only_reads(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    run(client, store, site)
+    site.reset_calls()
+
+    report = run(client, store, site)
+
+    assert report.ok
+    assert site.calls, "the push reads the site"
+    assert writes(site) == []
+
+
+def test_evidence_is_not_written_twice_after_a_crash_between_write_and_record(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    run(client, store, site)
+    with store.transaction() as session:  # as if the process died before recording "done"
+        session.execute(update(MoodleEvidencePush).values(state="pending"))
+    site.reset_calls()
+
+    report = run(client, store, site)
+
+    assert report.counts["evidence"]["found_already_written"] == 6
+    assert "core_competency_grade_competency_in_plan" not in writes(site)
+    assert len(evidence_notes(client, "E-1", "SUCC-DIGI")) == 1
+
+
+def test_a_pending_rating_that_never_reached_moodle_is_written_on_the_next_run(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    run(client, store, site)
+    ev_id = built.evidence[("E-2", "digital-fluency")]
+    change_evidence(store, ev_id, value=1, name="Emerging")
+    with store.transaction() as session:  # journalled, then the process died before the call
+        session.add(MoodleEvidencePush(evidence_id=ev_id, revision=2, state="pending", grade=1))
+
+    report = run(client, store, site)
+
+    assert report.counts["evidence"]["written"] == 1
+    notes = evidence_notes(client, "E-2", "SUCC-DIGI")
+    assert [n["grade"] for n in notes] == [1, 2]  # newest first
+
+
+def test_a_retracted_rating_is_superseded_with_a_note_saying_why(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    run(client, store, site)
+    change_evidence(
+        store, built.evidence[("E-3", "digital-fluency")], value=2, name="x", status="withdrawn"
+    )
+
+    report = run(client, store, site)
+
+    assert report.counts["evidence"]["superseded"] == 1
+    newest = evidence_notes(client, "E-3", "SUCC-DIGI")[0]
+    assert newest["grade"] == 1
+    assert "withdrawn" in newest["note"]
+
+
+def test_leavers_are_suspended_and_a_rehire_is_unsuspended(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    run(client, store, site)
+    terminate(store, "J-2")
+
+    report = run(client, store, site)
+
+    assert report.counts["users"]["suspended"] == 1
+    assert user(client, "J-2")["suspended"] is True
+    terminate(store, "J-2", active=True)
+    report = run(client, store, site)
+    assert report.counts["users"]["unsuspended"] == 1
+    assert user(client, "J-2")["suspended"] is False
+
+
+def test_one_refused_user_in_a_batch_is_isolated_and_reported(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    client.call(  # someone else already has E-2's username
+        "core_user_create_users",
+        users=[
+            {
+                "username": "exec2@example.com",
+                "firstname": "Other",
+                "lastname": "Person",
+                "email": "other@example.com",
+                "idnumber": "X-99",
+                "createpassword": True,
+            }
+        ],
+    )
+
+    report = run(client, store, site, match_fallback=())
+
+    assert report.counts["users"]["created"] == 5
+    assert [p.record for p in report.problems if p.phase == "users"] == ["E-2"]
+    assert not report.ok
+    with store.reading() as session:
+        recorded = session.scalars(select(SyncRun).where(SyncRun.connector == "moodle")).one()
+    assert recorded.status == "failed"
+    assert recorded.errors[0]["key"] == "E-2"
+
+
+def test_creating_the_framework_is_idempotent(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    run(client, store, site)
+    run(client, store, site, full=True)
+    site.reset_calls()
+
+    run(client, store, site, full=True)
+
+    assert "core_competency_create_competency_framework" not in writes(site)
+    assert "core_competency_create_competency" not in writes(site)
+    frameworks = client.call("core_competency_list_competency_frameworks", context={"contextid": 1})
+    assert [f["idnumber"] for f in frameworks].count("MENTORBRIDGE-SUCCESSION") == 1
+
+
+def test_a_dry_run_writes_nothing_anywhere(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    report = run(client, store, site, dry_run=True)
+
+    assert report.counts["users"]["created"] == 6
+    assert writes(site) == []
+    with store.reading() as session:
+        assert session.scalars(select(SyncRun)).all() == []
