@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from mentorbridge.connectors.moodle.functions import CAPABILITIES, FUNCTIONS
 from mentorbridge.plugin.cli.config_cmd import reference_markdown
 from mentorbridge.plugin.reports.columns import columns_markdown
 
@@ -45,3 +46,14 @@ def test_the_report_columns_are_generated_from_the_reports() -> None:
     assert section == columns_markdown(), (
         "README's report columns are stale: paste `mentorbridge report columns`"
     )
+
+
+def listed_between(text: str, marker: str) -> list[str]:
+    block = text.split(f"<!-- {marker}:start -->")[1].split(f"<!-- {marker}:end -->")[0]
+    return re.findall(r"`([^`]+)`", block)
+
+
+def test_the_moodle_guide_lists_exactly_the_functions_and_capabilities_the_push_needs() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert listed_between(text, "moodle-functions") == list(FUNCTIONS)
+    assert listed_between(text, "moodle-capabilities") == list(CAPABILITIES)

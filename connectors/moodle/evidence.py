@@ -188,9 +188,14 @@ def _note(name: str, row: Any, grade: int, sources: dict[str, Any] | None) -> st
     since = f", latest session {latest:%Y-%m-%d}" if latest else ""
     return (
         f"Reverse mentoring: {name} evidenced at '{row.level_name}' on "
-        f"{row.changed_at:%Y-%m-%d} from {counts['session']} completed sessions, "
-        f"{counts['goal']} achieved goals and {counts['outcome']} released ratings{since}. {ref}"
+        f"{row.changed_at:%Y-%m-%d} from {_many(counts['session'], 'completed session')}, "
+        f"{_many(counts['goal'], 'goal')} achieved and "
+        f"{_many(counts['outcome'], 'released rating')}{since}. {ref}"
     )
+
+
+def _many(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
 
 
 def _write(client: MoodleClient, rating: Rating) -> Any:

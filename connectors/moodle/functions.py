@@ -57,6 +57,7 @@ CAPABILITIES: tuple[str, ...] = (
     "moodle/competency:competencygrade",
     "moodle/competency:usercompetencyview",
     "moodle/competency:usercompetencyreview",
+    "moodle/competency:userevidenceview",
     "moodle/course:view",
     "moodle/course:viewparticipants",
     "moodle/category:viewcourselist",

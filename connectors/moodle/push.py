@@ -40,6 +40,7 @@ def push(
     full: bool = False,
     dry_run: bool = False,
     on_phase: Callable[[str], None] | None = None,
+    on_count: Callable[[str, int], None] | None = None,
 ) -> PushReport:
     """Bring Moodle in step with the store; the run is recorded unless it is a dry run.
 
@@ -47,7 +48,7 @@ def push(
         MentorbridgeError: the push had to stop (the token, a missing function or permission,
             the site); the run is recorded as failed with the reason.
     """
-    report = PushReport(dry_run=dry_run, full=full)
+    report = PushReport(dry_run=dry_run, full=full, on_count=on_count)
     run_id = None if dry_run else _start(store, full)
     report.run_id = run_id
 

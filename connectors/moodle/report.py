@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from mentorbridge.connectors.moodle.client import is_read_function
 
 __all__ = ["Problem", "PushReport"]
 
@@ -37,12 +40,17 @@ class PushReport:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     run_id: int | None = None
+    #: Called with a phase and its records handled so far, after every count (progress bars).
+    on_count: Callable[[str, int], None] | None = field(default=None, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, phase: str, what: str, n: int = 1) -> None:
         if n:
             with self._lock:  # phases count from several calls in flight
                 self.counts[phase][what] += n
+                done = self.counts[phase].total()
+            if self.on_count is not None:
+                self.on_count(phase, done)
 
     def problem(self, phase: str, record: str, message: str) -> None:
         with self._lock:
@@ -59,12 +67,4 @@ class PushReport:
 
     def writes(self) -> int:
         """HTTP calls that changed something in Moodle."""
-        return sum(n for name, n in self.calls.items() if not is_read(name))
-
-
-_READ_MARKERS = ("_get_", "_list_", "_read_", "_search_", "tool_lp_data_for_", "get_site_info")
-
-
-def is_read(function: str) -> bool:
-    """Whether a web service function only reads (safe to repeat)."""
-    return any(marker in function for marker in _READ_MARKERS)
+        return sum(n for name, n in self.calls.items() if not is_read_function(name))

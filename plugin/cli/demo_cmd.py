@@ -130,10 +130,12 @@ def _report(result: DemoResult) -> None:
     confirmed = sum(line["in_lrs"] is True for line in lines)
     click.echo(f"  {confirmed} of its {len(lines)} session lines confirmed in the LRS")
     _succession(result)
+    _learner_plan(result)
     click.echo("\nwhere the data lives:")
     click.echo(f"  store (SQLite):         {result.store}")
     click.echo(f"  LRS statements (JSONL): {result.lrs_statements_file}")
     click.echo(f"  succession report:      {result.report_file}")
+    click.echo(f"  Moodle (in memory):     {result.moodle_url} (while the demo serves)")
     click.echo(
         "  reflection text and goal wording stay in the store; the LRS holds only "
         "opaque ids and references"
@@ -163,3 +165,26 @@ def _succession(result: DemoResult) -> None:
                 )
         if others:
             click.echo(f"    without mentoring evidence: {'; '.join(others)}")
+
+
+def _learner_plan(result: DemoResult) -> None:
+    plan = result.learner_plan
+    click.echo(
+        "\nthe same executive in Moodle, read back over its web services as Profile > Learning "
+        "plans shows it:"
+    )
+    if plan is None:
+        click.echo("  no learning plan (see `mentorbridge sync status`)")
+        return
+    click.echo(f"  {plan.name}")
+    for competency, rating, note in plan.competencies:
+        if rating:
+            click.echo(f"    {competency:<24} {rating}")
+            click.echo(f"      note: {note or '-'}")
+    unrated = [competency for competency, rating, _ in plan.competencies if not rating]
+    if unrated:
+        click.echo(f"    not rated yet: {', '.join(unrated)}")
+    click.echo(
+        f"  programme course: {plan.milestones_completed} of {plan.milestones} milestone "
+        "activities complete"
+    )

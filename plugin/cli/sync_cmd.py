@@ -92,7 +92,12 @@ def moodle(app: AppContext, full: bool, dry_run: bool) -> None:
     config = app.config
     with compose.open_store(config) as store, _progress() as on_progress:
         report = push_moodle(
-            config, store, full=full, dry_run=dry_run, on_phase=lambda p: on_progress(p, 0)
+            config,
+            store,
+            full=full,
+            dry_run=dry_run,
+            on_phase=lambda p: on_progress(p, 0),
+            on_count=on_progress,
         )
     title = "dry run: nothing written" if dry_run else f"sync run {report.run_id}"
     click.echo(f"{title} ({'full' if full else 'incremental'})")

@@ -5,7 +5,9 @@ mirror, serves the webhook service on 127.0.0.1 and posts a sample programme to 
 signed, as a programme's tools would. Then it flushes the outbox to the LRS, reads the
 statements back, and opens one executive's transcript through a signed link. Last, the mapper
 turns the programme into competency evidence (its statements flushed too), and the succession
-report shows it beside what the plans' positions require, as a summary and as an HTML file.
+report shows it beside what the plans' positions require, as a summary and as an HTML file,
+and the programme is pushed to a local Moodle-shaped site: participants as users, the succession
+framework, learning plans with the evidence as ratings, and the milestones completed.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from mentorbridge.connectors.moodle.localsite import LocalMoodleSite
+from mentorbridge.connectors.moodle.report import PushReport
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.config import Config, load_config
 from mentorbridge.plugin.demo.delivery import Handled, Progress, post_programme, serving
+from mentorbridge.plugin.demo.lms import LearnerPlan, moodle_overrides, read_learner_plan
 from mentorbridge.plugin.demo.participants import pick_pairs
 from mentorbridge.plugin.demo.sample import sample_programme
 from mentorbridge.plugin.demo.talent import (
@@ -34,6 +39,7 @@ from mentorbridge.plugin.demo.talent import (
     succession_summary,
     write_report,
 )
+from mentorbridge.plugin.jobs.moodle import push_moodle
 from mentorbridge.plugin.jobs.sync import sync_workday
 from mentorbridge.plugin.mapping.file import load_mapping
 from mentorbridge.plugin.mapping.run import EvidenceRun
@@ -73,6 +79,9 @@ class DemoResult:
     plans: list[PlanLine]
     report_file: Path
     report_rows: int
+    moodle_url: str
+    moodle: PushReport
+    learner_plan: LearnerPlan | None
 
 
 def run_demo(
@@ -90,9 +99,10 @@ def run_demo(
     until the user stops it).
     """
     _fresh_directory(directory)
-    with LocalLRS(directory / "lrs") as lrs:
+    with LocalLRS(directory / "lrs") as lrs, LocalMoodleSite() as moodle_site:
         say(f"local LRS (Ralph, trials only) listening on {lrs.endpoint}")
-        config = _demo_config(directory, lrs, config_path)
+        say(f"local Moodle-shaped site (trials only) listening on {moodle_site.url}")
+        config = _demo_config(directory, lrs, config_path, moodle_overrides(moodle_site, directory))
         with (
             compose.open_store(config, migrated=False, create=True) as store,
             compose.lrs_client(config) as client,
@@ -131,6 +141,10 @@ def run_demo(
                     "competency-level statements delivered"
                 )
                 report_file, report_rows = write_report(store, mapping, directory)
+                pushed = push_moodle(config, store)
+                say(f"pushed to Moodle: {_pushed(pushed)}")
+                with compose.moodle_client(config) as moodle:
+                    learner_plan = read_learner_plan(moodle, programme.learner)
                 by_verb = _statements_by_verb(client, _registrations(store))
                 final = SqlOutbox(store).status(now=datetime.now(UTC))
                 signer = LinkSigner(config["web"]["link_secret"], 3600)
@@ -152,6 +166,9 @@ def run_demo(
                     plans=succession_summary(store, mapping),
                     report_file=report_file,
                     report_rows=report_rows,
+                    moodle_url=moodle_site.url,
+                    moodle=pushed,
+                    learner_plan=learner_plan,
                 )
                 then(result)
     return result
@@ -182,10 +199,29 @@ def _fresh_directory(directory: Path) -> None:
     (directory / _MARKER).write_text("made by `mentorbridge demo`; safe to delete\n", "utf-8")
 
 
-def _demo_config(directory: Path, lrs: LocalLRS, config_path: Path | None) -> Config:
+def _pushed(report: PushReport) -> str:
+    counts = report.counts
+    made = ", ".join(
+        f"{counts[phase][what]} {label}"
+        for phase, what, label in (
+            ("users", "created", "users created"),
+            ("framework", "competencies_created", "competencies in the framework"),
+            ("enrolments", "enrolled", "enrolled in the course"),
+            ("plans", "created", "learning plans"),
+            ("evidence", "written", "ratings with notes"),
+            ("milestones", "completed", "milestones completed"),
+        )
+    )
+    return f"{made} ({sum(report.calls.values())} web service calls)"
+
+
+def _demo_config(
+    directory: Path, lrs: LocalLRS, config_path: Path | None, moodle: dict[str, Any]
+) -> Config:
     return load_config(
         config_path,
         overrides={
+            **moodle,
             "store.url": f"sqlite:///{directory / _STORE_FILE}",
             "workday.source": "sample",
             "lrs.endpoint": lrs.endpoint,

@@ -34,6 +34,7 @@ def push_moodle(
     full: bool = False,
     dry_run: bool = False,
     on_phase: Callable[[str], None] | None = None,
+    on_count: Callable[[str, int], None] | None = None,
 ) -> PushReport:
     """Push to the configured Moodle site once; one push at a time, across processes.
 
@@ -61,6 +62,7 @@ def push_moodle(
                 full=full,
                 dry_run=dry_run,
                 on_phase=phase,
+                on_count=on_count,
             )
     finally:
         client.close()

@@ -12,14 +12,16 @@ from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mentorbridge.plugin.cli import cli
 from mentorbridge.plugin.mapping.file import load_mapping
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.evidence_models import CompetencyEvidence
 from mentorbridge.plugin.store.hris_models import HrisWorker
+from mentorbridge.plugin.store.lms_models import MoodleEvidencePush, MoodleUser
 from mentorbridge.plugin.store.models import Pair, Person, Reflection
+from mentorbridge.plugin.store.sync_models import SyncRun
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
 
 
@@ -66,7 +68,7 @@ def test_demo_posts_a_programme_over_http_and_delivers_it_to_the_local_lrs(
     # A counter, not a log line per request: the whole run fits on a screen or two.
     assert "posted 580 deliveries in" in out
     assert "mentorbridge.web.access" not in out and "POST /webhooks" not in out
-    assert len(out.splitlines()) <= 70, out
+    assert len(out.splitlines()) <= 85, out
 
     with (
         Store(f"sqlite:///{directory / 'mentorbridge.sqlite3'}") as store,
@@ -86,7 +88,7 @@ def test_demo_posts_a_programme_over_http_and_delivers_it_to_the_local_lrs(
         f"{len({w for w, _, _ in evidence})} people, {len(evidence)} competency-level statements "
         "delivered" in out
     )
-    summary = out[out.index("succession summary") : out.index("where the data lives")]
+    summary = out[out.index("succession summary") : out.index("the same executive in Moodle")]
     shown = re.findall(r"^    (\S+) .*\n((?:      .*\n)+)", summary, re.MULTILINE)
     assert len(re.findall(r"^  P-\d+  ", summary, re.MULTILINE)) == 3
     assert shown  # candidates with evidence, each line beside the required level
@@ -129,6 +131,34 @@ def test_demo_posts_a_programme_over_http_and_delivers_it_to_the_local_lrs(
         executive, junior = workers[pair.mentee_id], workers[pair.mentor_id]
         assert executive.management_level[:1] in ("2", "3")
         assert junior.management_level.startswith("6")
+    assert_pushed_to_moodle(out, directory)
+
+
+def assert_pushed_to_moodle(out: str, directory: Path) -> None:
+    """The push reached every participant, and one plan was read back from the site."""
+    with (
+        Store(f"sqlite:///{directory / 'mentorbridge.sqlite3'}") as store,
+        store.reading() as session,
+    ):
+        (run,) = session.scalars(select(SyncRun).where(SyncRun.connector == "moodle")).all()
+        users = session.scalar(select(func.count()).select_from(MoodleUser))
+        written = session.scalars(
+            select(MoodleEvidencePush).where(MoodleEvidencePush.state == "done")
+        ).all()
+        evidence = session.scalar(select(func.count()).select_from(CompetencyEvidence))
+    assert run.status == "succeeded" and run.errors == []
+    assert users == 40  # 20 pairs, two people each
+    assert 0 < len(written) == evidence  # every evidence record rated once
+    assert all(w.moodle_evidence_id for w in written)
+    assert (
+        f"pushed to Moodle: 40 users created, 8 competencies in the framework, 40 enrolled in "
+        f"the course, 40 learning plans, {len(written)} ratings with notes" in out
+    )
+    plan = out[out.index("the same executive in Moodle") : out.index("where the data lives")]
+    notes = re.findall(r"note: (.*)", plan)
+    assert notes and all(re.search(r"\[mentorbridge evidence \d+ r\d+\]$", n) for n in notes)
+    assert "private reflection text" not in plan
+    assert "programme course: 3 of 3 milestone activities complete" in plan
 
 
 def test_demo_runs_again_in_the_same_directory(tmp_path: Path) -> None:
@@ -232,4 +262,4 @@ def test_demo_on_a_terminal_shows_a_progress_bar_and_no_request_log(tmp_path: Pa
     assert "  session.completed       120 x 202 accepted" in screen
     assert re.search(r"^delivered: \d+   pending: 0   dead letters: 0", screen, re.M), screen
     assert "succession summary" in screen
-    assert len(screen.strip().splitlines()) <= 70, screen
+    assert len(screen.strip().splitlines()) <= 85, screen

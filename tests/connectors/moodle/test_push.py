@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from mentorbridge.connectors.moodle.client import MoodleClient
+from mentorbridge.connectors.moodle.client import MoodleClient, is_read_function
 from mentorbridge.connectors.moodle.localsite import LocalMoodleSite
 from mentorbridge.connectors.moodle.push import push
-from mentorbridge.connectors.moodle.report import PushReport, is_read
+from mentorbridge.connectors.moodle.report import PushReport
 from mentorbridge.plugin.mapping.file import load_mapping
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.lms_models import MoodleEvidencePush
@@ -64,7 +64,7 @@ def evidence_notes(client: MoodleClient, employee_id: str, idnumber: str) -> lis
 
 
 def writes(site: LocalMoodleSite) -> list[str]:
-    return [function for function, _ in site.calls if not is_read(function)]
+    return [function for function, _ in site.calls if not is_read_function(function)]
 
 
 def test_a_push_brings_users_framework_plans_evidence_and_milestones_into_moodle(
