@@ -239,31 +239,34 @@ def _milestones(
 
 def _user_fields(client: MoodleClient, store: Store | None) -> list[Finding]:
     """Whether users come back with the fields the push compares (Moodle silently leaves
-    out what the role may not see)."""
-    probe = 2  # the first admin on a standard site
+    out what the role may not see). Moodle also leaves out an empty idnumber, so idnumber is
+    judged only on a user the push gave one."""
+    probe, pushed = 2, False  # the first admin on a standard site
     if store is not None:
         with store.reading() as session:
             known = session.scalars(select(MoodleUser.moodle_id).limit(1)).first()
-        probe = known or probe
+        probe, pushed = (known, True) if known else (probe, False)
     users = client.call("core_user_get_users_by_field", field="id", values=[probe])
     if not users:
         return [Finding("warning", "no user could be read to check which fields Moodle shows")]
     user = users[0]
-    findings = []
-    for field, capability in (
+    fields = [
         ("firstname", "moodle/site:viewfullnames"),
-        ("idnumber", "moodle/user:viewalldetails"),
         ("email", "moodle/course:useremail"),
-    ):
-        if field not in user:
-            findings.append(
-                Finding(
-                    "problem",
-                    f"users come back without their {field}",
-                    f"Site administration > Users > Define roles > (the integration role): "
-                    f"allow {capability}",
-                )
-            )
+    ]
+    if pushed:
+        fields.append(("idnumber", "moodle/user:viewalldetails"))
+    findings = [
+        Finding(
+            "problem",
+            f"users come back without their {field}",
+            f"Site administration > Users > Define roles > (the integration role): "
+            f"allow {capability}",
+        )
+        for field, capability in fields
+        if field not in user
+    ]
     if not findings:
-        findings.append(Finding("ok", "users come back with names, idnumber and email"))
+        shown = ", ".join(field for field, _ in fields)
+        findings.append(Finding("ok", f"users come back with their {shown}"))
     return findings

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
+from mentorbridge.connectors.moodle.client import is_read_function
 from mentorbridge.connectors.workday.connector import STREAM_ORDER
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
@@ -101,11 +102,7 @@ def moodle(app: AppContext, full: bool, dry_run: bool) -> None:
         )
     title = "dry run: nothing written" if dry_run else f"sync run {report.run_id}"
     click.echo(f"{title} ({'full' if full else 'incremental'})")
-    for phase, counted in report.counts_dict().items():
-        listed = ", ".join(f"{what} {n:,}" for what, n in sorted(counted.items()))
-        click.echo(f"  {phase:<11} {listed}")
-    reads = sum(report.calls.values()) - report.writes()
-    click.echo(f"  calls       {reads:,} reads, {report.writes():,} writes")
+    _print_push_counts({**report.counts_dict(), "calls": dict(report.calls)})
     for warning in report.warnings[:10]:
         click.echo(f"  Moodle warning: {warning}")
     for problem in report.problems[:20]:
@@ -114,6 +111,17 @@ def moodle(app: AppContext, full: bool, dry_run: bool) -> None:
         click.echo(f"  … {len(report.problems) - 20} more in `mentorbridge sync status`")
     if report.problems:
         raise SystemExit(1)
+
+
+def _print_push_counts(counts: dict[str, dict[str, int]]) -> None:
+    """A Moodle push's counts per phase, and its HTTP calls as reads and writes."""
+    for phase, counted in counts.items():
+        if phase != "calls":
+            listed = ", ".join(f"{what} {n:,}" for what, n in sorted(counted.items()))
+            click.echo(f"  {phase:<11} {listed}")
+    calls = counts.get("calls", {})
+    writes = sum(n for name, n in calls.items() if not is_read_function(name))
+    click.echo(f"  calls       {sum(calls.values()) - writes:,} reads, {writes:,} writes")
 
 
 def vars_of(counts: object) -> dict[str, int]:
@@ -213,9 +221,7 @@ def status(app: AppContext, limit: int) -> None:
         if run.message:
             click.echo(f"  error: {run.message}")
         if run.connector == "moodle":
-            for phase, counted in run.counts.items():
-                listed = ", ".join(f"{what} {n:,}" for what, n in sorted(counted.items()))
-                click.echo(f"  {phase:<11} {listed}")
+            _print_push_counts(run.counts)
         else:
             _print_counts(run.counts)
         for skip in run.errors[:5]:
