@@ -15,6 +15,7 @@ from mentorbridge.connectors.moodle.push import push
 from mentorbridge.connectors.moodle.report import PushReport
 from mentorbridge.plugin.mapping.file import load_mapping
 from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.hris_models import HrisWorker
 from mentorbridge.plugin.store.lms_models import MoodleEvidencePush
 from mentorbridge.plugin.store.sync_models import SyncRun
 from tests.connectors.moodle.programme import Built, build, change_evidence, settings, terminate
@@ -243,3 +244,65 @@ def test_a_dry_run_writes_nothing_anywhere(
     assert writes(site) == []
     with store.reading() as session:
         assert session.scalars(select(SyncRun)).all() == []
+
+
+def test_changed_names_and_emails_are_updated_once(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    run(client, store, site)
+    with store.transaction() as session:
+        worker = session.scalars(select(HrisWorker).where(HrisWorker.employee_id == "E-1")).one()
+        worker.legal_name, worker.work_email = "Executive Renamed Person", "renamed@example.com"
+
+    report = run(client, store, site)
+
+    assert report.counts["users"]["updated"] == 1
+    updated = user(client, "E-1")
+    assert (updated["firstname"], updated["lastname"]) == ("Executive Renamed", "Person")
+    assert updated["email"] == "renamed@example.com"
+    assert updated["username"] == "exec1@example.com"  # a username is never changed
+    site.reset_calls()
+    assert run(client, store, site).counts["users"]["updated"] == 0
+    assert writes(site) == []
+
+
+def test_a_user_found_by_email_is_adopted_given_the_employee_id_and_reported(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    (existing,) = client.call(
+        "core_user_create_users",
+        users=[
+            {
+                "username": "e.one",
+                "firstname": "Executive",
+                "lastname": "Number1",
+                "email": "exec1@example.com",
+                "createpassword": True,
+            }
+        ],
+    )
+
+    report = run(client, store, site)
+
+    assert report.counts["users"]["matched_by_email"] == 1
+    assert report.counts["users"]["created"] == 5
+    adopted = user(client, "E-1")
+    assert adopted["id"] == existing["id"] and adopted["username"] == "e.one"
+
+
+@pytest.mark.parametrize(("auth", "password"), [("manual", "1"), ("oauth2", None)])
+def test_manual_accounts_get_a_generated_password_and_sso_accounts_none(
+    client: MoodleClient,
+    store: Store,
+    site: LocalMoodleSite,
+    built: Built,
+    auth: str,
+    password: str | None,
+) -> None:
+    run(client, store, site, auth=auth)
+
+    created = [u for f, p in site.calls if f == "core_user_create_users" for u in p["users"]]
+    assert len(created) == 6
+    assert {u["auth"] for u in created} == {auth}
+    assert {u.get("createpassword") for u in created} == {password}
+    assert all("password" not in u for u in created)
