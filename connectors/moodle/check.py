@@ -39,7 +39,7 @@ def check_site(
     try:
         site = client.call("core_webservice_get_site_info")
     except (MoodleError, SourceError) as err:
-        return [Finding("problem", "the site answers web service calls with this token", str(err))]
+        return [Finding("problem", f"Moodle at {client.site_url} cannot be used", str(err))]
     findings.append(
         Finding(
             "ok",

@@ -28,7 +28,8 @@ def check(app: AppContext) -> None:
     settings = compose.moodle_settings(config)
     mapping = load_mapping(config.mapping_file)
     client = compose.moodle_client(config)
-    client.http.retry_connection_failures = False  # a check answers in seconds
+    client.http.retry_connection_failures = False  # a check answers in seconds:
+    client.http.max_retries = 0  # what fails now is reported now (a push does retry)
     try:
         try:
             store = compose.open_store(config)

@@ -114,3 +114,10 @@ def test_moodle_not_configured_says_which_setting(env: dict[str, str]) -> None:
     result = run({**env, "MENTORBRIDGE_MOODLE_URL": ""}, "sync", "moodle")
     assert result.exit_code == 2
     assert "moodle.url is not set" in result.output
+
+
+def test_a_wrong_site_url_is_named_with_the_fix(env: dict[str, str], site: LocalMoodleSite) -> None:
+    result = run({**env, "MENTORBRIDGE_MOODLE_URL": site.url + "/lms"}, "moodle", "check")
+    assert result.exit_code == 1, result.output
+    assert f"Moodle at {site.url}/lms cannot be used" in result.output
+    assert "HTTP 404" in result.output and "set moodle.url" in result.output
