@@ -11,6 +11,8 @@ from sqlalchemy import select
 from mentorbridge.connectors.moodle.client import MoodleClient
 from mentorbridge.connectors.moodle.errors import MoodleError
 from mentorbridge.connectors.moodle.functions import missing_functions
+from mentorbridge.connectors.moodle.people import unknown_scope_organisations
+from mentorbridge.connectors.moodle.provision import UNKNOWN_SCOPE
 from mentorbridge.connectors.moodle.settings import MoodleSettings
 from mentorbridge.plugin.errors import SourceError
 from mentorbridge.plugin.mapping.model import Mapping
@@ -73,6 +75,13 @@ def check_site(
         findings.extend(_milestones(client, settings, course, can))
     if can("core_user_get_users_by_field"):
         findings.extend(_user_fields(client, store))
+    if store is not None and settings.scope_organisations:
+        with store.reading() as session:
+            unknown = unknown_scope_organisations(session, settings)
+        findings.extend(
+            Finding("problem", f"moodle.scope_organisations: {ref} is unknown", UNKNOWN_SCOPE)
+            for ref in unknown
+        )
     return findings
 
 

@@ -23,7 +23,7 @@ from mentorbridge.plugin.store.hris_models import HrisWorker
 from mentorbridge.plugin.store.hris_orgs import resolve_organization
 from mentorbridge.plugin.store.models import Pair
 
-__all__ = ["DesiredUser", "desired_users", "split_name"]
+__all__ = ["DesiredUser", "desired_users", "split_name", "unknown_scope_organisations"]
 
 _USERNAME_UNSAFE = re.compile(r"[^a-z0-9_.@-]")
 
@@ -78,7 +78,7 @@ def desired_users(session: Session, settings: MoodleSettings) -> dict[int, Desir
     for reference in settings.scope_organisations:
         organisation = resolve_organization(session, reference)
         if organisation is None:
-            continue  # `moodle check` reports it; the participants still go through
+            continue  # reported (unknown_scope_organisations); the participants go through
         tree = organisation_subtree(organisation.id)
         people.update(
             session.scalars(
@@ -109,6 +109,15 @@ def desired_users(session: Session, settings: MoodleSettings) -> dict[int, Desir
             sides=frozenset(sides.get(person_id, ())),
         )
     return desired
+
+
+def unknown_scope_organisations(session: Session, settings: MoodleSettings) -> list[str]:
+    """The ``moodle.scope_organisations`` entries the HRIS mirror does not know."""
+    return [
+        reference
+        for reference in settings.scope_organisations
+        if resolve_organization(session, reference) is None
+    ]
 
 
 def _chunks(values: list[int], size: int) -> list[list[int]]:

@@ -19,7 +19,11 @@ from sqlalchemy import delete, select
 from mentorbridge.connectors.moodle.batches import chunks, isolate
 from mentorbridge.connectors.moodle.client import MoodleClient
 from mentorbridge.connectors.moodle.errors import MoodleError
-from mentorbridge.connectors.moodle.people import DesiredUser, desired_users
+from mentorbridge.connectors.moodle.people import (
+    DesiredUser,
+    desired_users,
+    unknown_scope_organisations,
+)
 from mentorbridge.connectors.moodle.report import PushReport
 from mentorbridge.connectors.moodle.settings import MoodleSettings
 from mentorbridge.plugin.errors import SourcePermissionError
@@ -28,6 +32,12 @@ from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.lms_models import MoodleUser
 
 __all__ = ["KnownUser", "provision_users"]
+
+UNKNOWN_SCOPE = (
+    "no organisation with this id is in the HRIS mirror, so its workers were left out: "
+    "correct moodle.scope_organisations (a Workday ID or reference id such as SUP_...), or "
+    "run `mentorbridge sync workday` if it is new"
+)
 
 PHASE = "users"
 
@@ -60,7 +70,10 @@ def provision_users(
     """
     with store.reading() as session:
         desired = desired_users(session, settings)
+        unscoped = unknown_scope_organisations(session, settings)
         rows = {row.person_id: row for row in session.scalars(select(MoodleUser))}
+    for reference in unscoped:
+        report.problem(PHASE, f"moodle.scope_organisations {reference}", UNKNOWN_SCOPE)
     known = {pid: _as_known(row, desired[pid].sides) for pid, row in rows.items() if pid in desired}
     report.count(PHASE, "people", len(desired))
     if full:

@@ -15,10 +15,17 @@ from mentorbridge.connectors.moodle.push import push
 from mentorbridge.connectors.moodle.report import PushReport
 from mentorbridge.plugin.mapping.file import load_mapping
 from mentorbridge.plugin.store.db import Store
-from mentorbridge.plugin.store.hris_models import HrisWorker
+from mentorbridge.plugin.store.hris_models import HrisOrganization, HrisWorker
 from mentorbridge.plugin.store.lms_models import MoodleEvidencePush
 from mentorbridge.plugin.store.sync_models import SyncRun
-from tests.connectors.moodle.programme import Built, build, change_evidence, settings, terminate
+from tests.connectors.moodle.programme import (
+    Built,
+    add_worker,
+    build,
+    change_evidence,
+    settings,
+    terminate,
+)
 
 MAPPING = load_mapping(None)  # the default mapping: Moodle's default competence scale
 
@@ -306,3 +313,40 @@ def test_manual_accounts_get_a_generated_password_and_sso_accounts_none(
     assert {u["auth"] for u in created} == {auth}
     assert {u.get("createpassword") for u in created} == {password}
     assert all("password" not in u for u in created)
+
+
+def test_an_hris_scope_brings_its_workers_and_an_unknown_scope_is_reported(
+    client: MoodleClient, store: Store, site: LocalMoodleSite, built: Built
+) -> None:
+    with store.transaction() as session:
+        for org, superior in (("SUP_SALES", None), ("SUP_SALES_EMEA", "WID-SALES")):
+            session.add(
+                HrisOrganization(
+                    organization_id=org,
+                    reference_id=org,
+                    workday_id="WID-SALES" if org == "SUP_SALES" else None,
+                    name=org,
+                    superior_organization_id=superior,  # by the other kind of id
+                    inactive=False,
+                    record_hash="h",
+                )
+            )
+        for employee_id, org in (("S-1", "SUP_SALES"), ("S-2", "SUP_SALES_EMEA")):
+            email = f"{employee_id.lower()}@example.com" if employee_id == "S-1" else None
+            add_worker(session, employee_id, f"Sales Person{employee_id}", email)
+            session.flush()
+            worker = session.scalars(
+                select(HrisWorker).where(HrisWorker.employee_id == employee_id)
+            ).one()
+            worker.supervisory_organization_id = org
+
+    report = run(client, store, site, scope_organisations=("SUP_SALES", "SUP_GONE"))
+
+    assert report.counts["users"]["created"] == 7, report.problems  # 6 participants, S-1
+    assert user(client, "S-1")["username"] == "s-1@example.com"
+    problems = {p.record: p.message for p in report.problems}
+    assert set(problems) == {"moodle.scope_organisations SUP_GONE", "S-2"}
+    assert "sync workday" in problems["moodle.scope_organisations SUP_GONE"]
+    assert "email" in problems["S-2"]  # Moodle needs one; S-2 has none in the HRIS
+    plans = client.call("core_competency_list_user_plans", userid=user(client, "S-1")["id"])
+    assert plans == []  # in scope, not in a pair: a user, no learning plan
