@@ -84,6 +84,7 @@ _COMMAND_MODULES = (
     "evidence_cmd",
     "keys_cmd",
     "lrs_cmd",
+    "lti_cmd",
     "mapping_cmd",
     "moodle_cmd",
     "outbox_cmd",

@@ -16,6 +16,7 @@ from flask import Flask
 from mentorbridge.plugin.config import Config, load_config
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.web import errors, headers, request_log
+from mentorbridge.plugin.web.lti import bp as lti_bp
 from mentorbridge.plugin.web.ops import bp as ops_bp
 from mentorbridge.plugin.web.reports import bp as reports_bp
 from mentorbridge.plugin.web.services import build_services
@@ -50,6 +51,6 @@ def create_app(
     errors.init_app(app)
     request_log.init_app(app)
     headers.init_app(app)
-    for blueprint in (webhooks_bp, transcripts_bp, reports_bp, ops_bp):
+    for blueprint in (webhooks_bp, transcripts_bp, reports_bp, lti_bp, ops_bp):
         app.register_blueprint(blueprint)
     return app

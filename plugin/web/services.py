@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
@@ -17,6 +18,9 @@ from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.webhooks.processor import EventProcessor
 from mentorbridge.plugin.webhooks.signing_secrets import SigningSecrets
 from mentorbridge.xapi.lrs import LRSClient
+
+if TYPE_CHECKING:
+    from mentorbridge.plugin.lti.tool import LtiTool
 
 __all__ = ["Services", "build_services", "services"]
 
@@ -40,6 +44,8 @@ class Services:
     admin_token: str | None
     transcript_lrs: LrsLookup | None
     now: Callable[[], float]
+    #: The LTI tool, made on the first LTI request (most installations serve none).
+    lti: LtiTool | None = None
 
 
 def build_services(
