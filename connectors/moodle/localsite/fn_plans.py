@@ -72,13 +72,13 @@ def create_plan(call: Call, params: dict[str, Any]) -> dict[str, Any]:
         timemodified=call.now,
         usermodified=call.userid,
     )
-    state.plans[plan.id] = plan
+    state.add_plan(plan)
     return exporters.plan(call, plan)
 
 
 def list_user_plans(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
     user = _user(call, params["userid"])
-    plans = [p for p in call.state.plans.values() if p.userid == user.id]
+    plans = call.state.plans_of(user.id)
     return [exporters.plan(call, p) for p in sorted(plans, key=lambda p: (p.name, p.id))]
 
 
@@ -101,7 +101,7 @@ def add_competency_to_plan(call: Call, params: dict[str, Any]) -> bool:
             sortorder=len(existing),
             timecreated=call.now,
         )
-        state.plan_competencies[link.id] = link
+        state.add_plan_competency(link)
     return True
 
 

@@ -140,7 +140,11 @@ def get_users_by_field(call: Call, params: dict[str, Any]) -> list[dict[str, Any
                 f"The field '{field}' value is invalid: {value}(cleaned value: {cleaned})"
             )
         wanted.append(cleaned)
-    users = [u for u in call.state.find_users() if getattr(u, field) in wanted]
+    chosen = set(wanted)  # one pass over the users, not one per value
+    users = sorted(
+        (u for u in call.state.users.values() if not u.deleted and getattr(u, field) in chosen),
+        key=lambda u: u.id,
+    )
     # Moodle returns a user only if the searched field shows (an empty idnumber does not).
     return [d for d in (exporters.user_details(call, u) for u in users) if d.get(field)]
 
@@ -236,12 +240,14 @@ def _apply(user: User, fields: dict[str, Any]) -> None:
 def create_users(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
     state = call.state
     staged: list[User] = []  # one transaction: nothing is kept unless every user passes
+    # Taken usernames and emails, gathered once per call rather than once per user.
+    usernames = {u.username for u in state.users.values()}
+    emails = {u.email.lower() for u in state.users.values()}
     for fields in params["users"]:
         for name in ("username", "firstname", "lastname"):
             if fields[name].strip() == "":
                 raise invalid_parameter(f"The field {name} cannot be blank")
-        everyone = [*state.users.values(), *staged]
-        if any(u.username == fields["username"] for u in everyone):
+        if fields["username"] in usernames:
             raise invalid_parameter(f"Username already exists: {fields['username']}")
         auth = fields["auth"]
         if auth not in AUTH_PLUGINS:
@@ -259,7 +265,7 @@ def create_users(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
         email = fields["email"]
         if not _EMAIL.fullmatch(email):
             raise invalid_parameter(f"Email address is invalid: {email}")
-        if any(u.email.lower() == email.lower() for u in everyone):
+        if email.lower() in emails:
             raise invalid_parameter(f"Email address already exists: {email}")
         if internal and not createpassword:
             _check_password(fields["password"])
@@ -276,6 +282,8 @@ def create_users(call: Call, params: dict[str, Any]) -> list[dict[str, Any]]:
         )
         _apply(user, fields)
         staged.append(user)
+        usernames.add(user.username)
+        emails.add(user.email.lower())
     for user in staged:
         state.users[user.id] = user
     return [{"id": u.id, "username": u.username} for u in staged]

@@ -376,6 +376,12 @@ class SiteState:
         self.course_completions: dict[tuple[int, int], int] = {}
         self._sequences: dict[str, int] = defaultdict(lambda: 1)
         self._uc_index: dict[tuple[int, int], UserCompetency] = {}
+        #: Plans by user and plan competencies by plan, as the user competency index is
+        #: kept: rebuilt when records were added to the tables directly.
+        self._plans_index: dict[int, list[Plan]] = {}
+        self._plans_indexed = 0
+        self._pc_index: dict[int, list[PlanCompetency]] = {}
+        self._pc_indexed = 0
 
     # Ids.
     def next_id(self, table: str) -> int:
@@ -531,8 +537,40 @@ class SiteState:
             self._uc_index[(userid, competencyid)] = uc
         return uc
 
+    def add_plan(self, plan: Plan) -> None:
+        """Store a new plan (and index it by its user)."""
+        in_step = self._plans_indexed == len(self.plans)
+        self.plans[plan.id] = plan
+        if in_step:
+            self._plans_index.setdefault(plan.userid, []).append(plan)
+            self._plans_indexed = len(self.plans)
+
+    def plans_of(self, userid: int) -> list[Plan]:
+        """The user's plans (indexed, like :meth:`user_competency`)."""
+        if self._plans_indexed != len(self.plans):
+            self._plans_index = defaultdict(list)
+            for plan in self.plans.values():
+                self._plans_index[plan.userid].append(plan)
+            self._plans_index = dict(self._plans_index)
+            self._plans_indexed = len(self.plans)
+        return list(self._plans_index.get(userid, ()))
+
+    def add_plan_competency(self, link: PlanCompetency) -> None:
+        """Store a new plan competency (and index it by its plan)."""
+        in_step = self._pc_indexed == len(self.plan_competencies)
+        self.plan_competencies[link.id] = link
+        if in_step:
+            self._pc_index.setdefault(link.planid, []).append(link)
+            self._pc_indexed = len(self.plan_competencies)
+
     def plan_competency_ids(self, planid: int) -> list[int]:
-        links = [pc for pc in self.plan_competencies.values() if pc.planid == planid]
+        if self._pc_indexed != len(self.plan_competencies):
+            self._pc_index = defaultdict(list)
+            for pc in self.plan_competencies.values():
+                self._pc_index[pc.planid].append(pc)
+            self._pc_index = dict(self._pc_index)
+            self._pc_indexed = len(self.plan_competencies)
+        links = self._pc_index.get(planid, ())
         return [pc.competencyid for pc in sorted(links, key=lambda pc: (pc.sortorder, pc.id))]
 
     def course_competency_links(self, courseid: int) -> list[CourseCompetency]:
