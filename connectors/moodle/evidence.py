@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, func, select
 
 from mentorbridge.connectors.moodle.batches import chunks, in_parallel
 from mentorbridge.connectors.moodle.client import MoodleClient
@@ -28,6 +28,7 @@ from mentorbridge.connectors.moodle.report import PushReport
 from mentorbridge.connectors.moodle.settings import MoodleSettings
 from mentorbridge.plugin.mapping.model import Mapping
 from mentorbridge.plugin.store.base import utc_now
+from mentorbridge.plugin.store.bulk import insert_rows
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.evidence_models import CompetencyEvidence, EvidenceSource
 from mentorbridge.plugin.store.lms_models import MoodleEvidencePush
@@ -236,39 +237,60 @@ def _settle(
 
 
 def _journal(store: Store, ratings: Sequence[Rating]) -> None:
+    """Journal a chunk as ``pending`` before any of it is sent: one query for the rows a
+    crash left, one bulk insert for the rest."""
+    push = MoodleEvidencePush
     with store.transaction() as session:
-        for rating in ratings:
-            if session.get(MoodleEvidencePush, (rating.evidence_id, rating.revision)) is None:
-                session.add(
-                    MoodleEvidencePush(
-                        evidence_id=rating.evidence_id,
-                        revision=rating.revision,
-                        state="pending",
-                        grade=rating.recorded_grade,
-                    )
+        held = {
+            (evidence_id, revision)
+            for evidence_id, revision in session.execute(
+                select(push.evidence_id, push.revision).where(
+                    push.evidence_id.in_({r.evidence_id for r in ratings})
                 )
+            )
+        }
+        now = utc_now()
+        insert_rows(
+            session,
+            push.__table__,
+            [
+                {
+                    "evidence_id": r.evidence_id,
+                    "revision": r.revision,
+                    "state": "pending",
+                    "grade": r.recorded_grade,
+                    "moodle_evidence_id": None,
+                    "pushed_at": now,
+                }
+                for r in ratings
+                if (r.evidence_id, r.revision) not in held
+            ],
+        )
 
 
 def _settled(
     store: Store, finished: Sequence[tuple[Rating, int | None]], refused: Sequence[Rating]
 ) -> None:
     """Mark written ratings done; drop the journal rows of refused ones (Moodle wrote
-    nothing, so the next run tries them again)."""
-    if not finished and not refused:
-        return
-    push = MoodleEvidencePush
+    nothing, so the next run tries them again). One executemany each."""
+    table = MoodleEvidencePush.__table__
+    key = (table.c.evidence_id == bindparam("k_evidence"), table.c.revision == bindparam("k_rev"))
     with store.transaction() as session:
-        for rating, moodle_evidence_id in finished:
+        now = utc_now()
+        if finished:
             session.execute(
-                update(push)
-                .where(push.evidence_id == rating.evidence_id, push.revision == rating.revision)
-                .values(state="done", moodle_evidence_id=moodle_evidence_id, pushed_at=utc_now())
+                table.update()
+                .where(*key)
+                .values(state="done", moodle_evidence_id=bindparam("k_moodle"), pushed_at=now),
+                [
+                    {"k_evidence": r.evidence_id, "k_rev": r.revision, "k_moodle": moodle_id}
+                    for r, moodle_id in finished
+                ],
             )
-        for rating in refused:
+        if refused:
             session.execute(
-                delete(push).where(
-                    push.evidence_id == rating.evidence_id, push.revision == rating.revision
-                )
+                table.delete().where(*key),
+                [{"k_evidence": r.evidence_id, "k_rev": r.revision} for r in refused],
             )
 
 

@@ -22,6 +22,7 @@ from mentorbridge.connectors.moodle.provision import KnownUser
 from mentorbridge.connectors.moodle.report import PushReport
 from mentorbridge.connectors.moodle.settings import MoodleSettings
 from mentorbridge.plugin.store.base import utc_now
+from mentorbridge.plugin.store.bulk import insert_rows
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.lms_models import MoodleMilestone
 from mentorbridge.plugin.store.models import Goal, MentoringSession, Pair
@@ -102,7 +103,7 @@ def push_milestones(
         return
     if not todo:
         return
-    _journal(store, todo, cmids)
+    _journal(store, todo, cmids, journal)
 
     def work(person_id: int) -> list[str]:
         user = users[person_id]
@@ -144,16 +145,26 @@ def push_milestones(
             )
 
 
-def _journal(store: Store, todo: MappingType[int, list[str]], cmids: MappingType[str, int]) -> None:
-    with store.transaction() as session:
-        for person_id, milestones in todo.items():
-            for milestone in milestones:
-                if session.get(MoodleMilestone, (person_id, milestone)) is None:
-                    session.add(
-                        MoodleMilestone(
-                            person_id=person_id,
-                            milestone=milestone,
-                            cmid=cmids[milestone],
-                            state="pending",
-                        )
-                    )
+def _journal(
+    store: Store,
+    todo: MappingType[int, list[str]],
+    cmids: MappingType[str, int],
+    journal: MappingType[tuple[int, str], str],
+) -> None:
+    """Journal what is about to be completed as ``pending`` (rows a crash left are kept)."""
+    now = utc_now()
+    rows = [
+        {
+            "person_id": person_id,
+            "milestone": milestone,
+            "cmid": cmids[milestone],
+            "state": "pending",
+            "completed_at": now,
+        }
+        for person_id, milestones in todo.items()
+        for milestone in milestones
+        if (person_id, milestone) not in journal
+    ]
+    if rows:
+        with store.transaction() as session:
+            insert_rows(session, MoodleMilestone.__table__, rows)

@@ -87,6 +87,7 @@ def provision_users(
     ]
     found = _look_up(client, unknown, settings, report)
     updates: list[tuple[DesiredUser, dict[str, Any], str]] = []
+    matched: list[tuple[DesiredUser, dict[str, Any], str]] = []
     for person in unknown:
         match = found.get(person.person_id)
         if match is None:
@@ -106,8 +107,9 @@ def provision_users(
         if changes:
             updates.append((person, {"id": user["id"], **changes}, how))
         else:
-            known[person.person_id] = _record(store, person, user, how, report)
+            matched.append((person, user, how))
             report.count(PHASE, "matched")
+    known.update((k.person_id, k) for k in _record(store, matched, report))
     for person in stale:
         row = rows[person.person_id]
         user = {"id": row.moodle_id}
@@ -222,26 +224,41 @@ def _differences(person: DesiredUser, user: dict[str, Any]) -> dict[str, Any]:
 
 
 def _record(
-    store: Store, person: DesiredUser, user: dict[str, Any], how: str, report: PushReport
-) -> KnownUser:
-    if report.dry_run:
-        return KnownUser(person.person_id, user["id"], person.suspended, False, person.sides)
+    store: Store, found: Sequence[tuple[DesiredUser, dict[str, Any], str]], report: PushReport
+) -> list[KnownUser]:
+    """Remember the Moodle user of each person in ``found`` (person, user, how matched), in
+    one transaction."""
+    if report.dry_run or not found:
+        return [
+            KnownUser(person.person_id, user["id"], person.suspended, False, person.sides)
+            for person, user, _how in found
+        ]
+    recorded = []
     with store.transaction() as session:
-        row = session.get(MoodleUser, person.person_id)
-        if row is None:
-            row = MoodleUser(
-                person_id=person.person_id,
-                moodle_id=user["id"],
-                username=user.get("username", person.username),
-                matched_by=how,
-                enrolled=False,
+        rows = {
+            row.person_id: row
+            for ids in chunks([person.person_id for person, _, _ in found], 500)
+            for row in session.scalars(select(MoodleUser).where(MoodleUser.person_id.in_(ids)))
+        }
+        for person, user, how in found:
+            row = rows.get(person.person_id)
+            if row is None:
+                row = MoodleUser(
+                    person_id=person.person_id,
+                    moodle_id=user["id"],
+                    username=user.get("username", person.username),
+                    matched_by=how,
+                    enrolled=False,
+                )
+                session.add(row)
+            row.digest = person.digest()
+            row.suspended = person.suspended
+            row.updated_at = utc_now()
+            enrolled = row.enrolled
+            recorded.append(
+                KnownUser(person.person_id, user["id"], person.suspended, enrolled, person.sides)
             )
-            session.add(row)
-        row.digest = person.digest()
-        row.suspended = person.suspended
-        row.updated_at = utc_now()
-        enrolled = row.enrolled
-    return KnownUser(person.person_id, user["id"], person.suspended, enrolled, person.sides)
+    return recorded
 
 
 def _update(
@@ -268,10 +285,11 @@ def _update(
         refused = {
             w.get("itemid"): w for w in (answer or {}).get("warnings", []) if w.get("itemid")
         }
-        for person, changes, how in batch:
+        updated = [(p, {"id": c["id"]}, how) for p, c, how in batch if c["id"] not in refused]
+        known.update((k.person_id, k) for k in _record(store, updated, report))
+        for person, changes, _how in batch:
             warning = refused.get(changes["id"])
             if warning is None:
-                known[person.person_id] = _record(store, person, {"id": changes["id"]}, how, report)
                 continue
             report.problem(
                 PHASE,
@@ -317,10 +335,13 @@ def _create(
 
     for batch in chunks(creatable, settings.batch_size):
         done, refused = isolate(batch, send)
-        for sent, answer in done:
-            for person, created in zip(sent, answer, strict=True):
-                known[person.person_id] = _record(store, person, created, "created", report)
-                report.count(PHASE, "created")
+        made = [
+            (person, created, "created")
+            for sent, answer in done
+            for person, created in zip(sent, answer, strict=True)
+        ]
+        known.update((k.person_id, k) for k in _record(store, made, report))
+        report.count(PHASE, "created", len(made))
         for person, error in refused:
             report.problem(PHASE, person.employee_id, _refusal(person, error))
 
