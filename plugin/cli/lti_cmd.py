@@ -8,6 +8,7 @@ from sqlalchemy import select
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.lti.registration import issue_registration_url
+from mentorbridge.plugin.lti.services_run import run_courses
 from mentorbridge.plugin.lti.tool import LtiTool
 from mentorbridge.plugin.store.lti_models import LtiPlatform, LtiUserLink
 
@@ -188,3 +189,56 @@ def links(app: AppContext, by: str | None) -> None:
         click.echo("no linked users" + (f" by {by}" if by else ""))
     for name, link in rows:
         click.echo(f"{name}  {link.subject}  ->  {link.worker_id}  ({link.linked_by})")
+
+
+@command.command("roster")
+@click.option("--platform", "platform_id", type=int, help="Only this platform's courses.")
+@pass_app
+def roster(app: AppContext, platform_id: int | None) -> None:
+    """Read each course's roster (NRPS) and link its members to HRIS workers; exit 1 if
+    some could not be linked (each listed) or a course failed."""
+    _run(app, scores=False, platform_id=platform_id)
+
+
+@command.command("scores")
+@click.option("--platform", "platform_id", type=int, help="Only this platform's courses.")
+@pass_app
+def scores(app: AppContext, platform_id: int | None) -> None:
+    """Post each linked participant's programme progress to the course gradebook (AGS):
+    only scores that changed since the last post."""
+    _run(app, scores=True, platform_id=platform_id)
+
+
+def _run(app: AppContext, *, scores: bool, platform_id: int | None) -> None:
+    with compose.open_store(app.config) as store:
+        runs = run_courses(LtiTool(app.config, store), scores=scores, platform_id=platform_id)
+    if not runs:
+        click.echo("no course yet: courses are learnt from launches (with NRPS or AGS claims)")
+        return
+    failed = False
+    for run in runs:
+        click.echo(f"{run.platform} course {run.context_id}:")
+        if run.error:
+            failed = True
+            click.echo(f"  FAILED: {run.error}")
+            continue
+        linked = ", ".join(f"{n} by {how}" for how, n in sorted(run.roster.linked.items()))
+        click.echo(f"  roster: {run.roster.members} members, linked {linked or 'none'}")
+        for subject, name in run.roster.unlinked[:20]:
+            click.echo(f"  not linked: {subject} {name or ''}".rstrip())
+        if len(run.roster.unlinked) > 20:
+            click.echo(f"  … and {len(run.roster.unlinked) - 20} more not linked")
+        if run.roster.unlinked and not scores:
+            failed = True  # the roster command is about linking everyone
+        if run.scores is not None:
+            click.echo(
+                f"  scores: {run.scores.posted} posted, {run.scores.unchanged} unchanged"
+                + (", line item created" if run.scores.line_items_created else "")
+            )
+            for problem in run.scores.problems:
+                failed = True
+                click.echo(f"  problem: {problem}")
+        calls = ", ".join(f"{what} {n}" for what, n in sorted(run.calls.items()))
+        click.echo(f"  calls: {calls or 'none'}")
+    if failed:
+        raise SystemExit(1)

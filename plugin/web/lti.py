@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, redirect, render
 
 from mentorbridge.plugin.errors import UnknownReferenceError
 from mentorbridge.plugin.lti.claims import DEEP_LINKING
+from mentorbridge.plugin.lti.courses import remember_course
 from mentorbridge.plugin.lti.deep_linking import ITEMS, make_ticket, read_ticket, response_jwt
 from mentorbridge.plugin.lti.errors import LaunchRefused
 from mentorbridge.plugin.lti.launch import VerifiedLaunch, cookie_name
@@ -167,6 +168,7 @@ def _show(verified: VerifiedLaunch) -> Response:
             action=lti.urls.deep_link,
             form_action=["'self'"],
         )
+    remember_course(lti.store, platform.id, launch)
     wanted = launch.custom.get("mentorbridge_view")
     if launch.is_staff and wanted != "record":
         return _dashboard(platform)
