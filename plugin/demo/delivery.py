@@ -38,7 +38,14 @@ def serving(app: Flask) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 (a free port) from a thread; yields its base URL.
 
     Requests are not logged one by one while it serves (warnings and errors still are)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    with serving_on(app, 0) as url:
+        yield url
+
+
+@contextmanager
+def serving_on(app: Flask, port: int) -> Iterator[str]:
+    """:func:`serving` on a given port (0: a free one)."""
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
     thread = Thread(target=server.serve_forever, name="demo-web", daemon=True)
     access = logging.getLogger(_ACCESS_LOG)
     level = access.level

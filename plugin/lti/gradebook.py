@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from mentorbridge.plugin.errors import FatalError, SourceError
 from mentorbridge.plugin.lti.advantage import AdvantageClient
 from mentorbridge.plugin.lti.courses import Course
 from mentorbridge.plugin.lti.linking import Link
@@ -119,27 +120,33 @@ def post_scores(
         ):
             report.unchanged += 1
             continue
-        client.post_json(
-            _scores_url(line_item_url),
-            {
-                "userId": subject,
-                "scoreGiven": given,
-                "scoreMaximum": float(target),
-                "comment": comment,
-                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                "activityProgress": (
-                    "Completed"
-                    if done.sessions >= target
-                    else "InProgress"
-                    if done.sessions
-                    else "Initialized"
-                ),
-                "gradingProgress": "FullyGraded",
-            },
-            scopes=(SCOPE_SCORE,),
-            media_type=SCORE_MEDIA,
-            what="score",
-        )
+        try:
+            client.post_json(
+                _scores_url(line_item_url),
+                {
+                    "userId": subject,
+                    "scoreGiven": given,
+                    "scoreMaximum": float(target),
+                    "comment": comment,
+                    "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "activityProgress": (
+                        "Completed"
+                        if done.sessions >= target
+                        else "InProgress"
+                        if done.sessions
+                        else "Initialized"
+                    ),
+                    "gradingProgress": "FullyGraded",
+                },
+                scopes=(SCOPE_SCORE,),
+                media_type=SCORE_MEDIA,
+                what="score",
+            )
+        except SourceError as err:
+            if isinstance(err, FatalError):  # credentials or scopes: no score will go
+                raise
+            report.problems.append(f"score of LMS user {subject}: {err}")
+            continue  # not remembered: the next run posts it again
         _remember(store, course.id, subject, given, float(target), comment)
         report.posted += 1
 
