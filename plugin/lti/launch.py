@@ -139,6 +139,7 @@ class Launcher:
                     binding_hash=_hash(binding),
                     platform_id=platform.id,
                     target_link_uri=params["target_link_uri"],
+                    storage_target=params.get("lti_storage_target") or None,
                     created_at=now,
                     expires_at=now + timedelta(seconds=self.ttl),
                 )
@@ -166,6 +167,12 @@ class Launcher:
         )
 
     # -- 2. launch -----------------------------------------------------------------------
+
+    def storage_target(self, state: str) -> str | None:
+        """The platform storage frame the login of ``state`` kept its binding in, if any."""
+        with self.store.reading() as session:
+            row = session.get(LtiLaunchState, state)
+            return row.storage_target if row is not None and row.used_at is None else None
 
     def launch(self, id_token: str, state: str, binding: str | None) -> VerifiedLaunch:
         """Verify a launch and spend its state.

@@ -96,6 +96,9 @@ class LtiLaunchState(Base):
     binding_hash: Mapped[str] = mapped_column(String(64))
     platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platform.id", ondelete="CASCADE"))
     target_link_uri: Mapped[str] = mapped_column(String(1000))
+    #: The platform's storage frame the login kept the binding in (``lti_storage_target``),
+    #: for a launch whose browser sends no cookie.
+    storage_target: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

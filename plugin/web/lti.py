@@ -80,9 +80,10 @@ def launch() -> Response:
     try:
         verified = tool().launcher.launch(id_token, state, binding)
     except LaunchRefused as refused:
-        target = form.get("lti_storage_target")
-        if refused.code == "no_browser_binding" and target and not form.get("binding"):
-            return _fetch_binding_page(id_token, state, target)
+        if refused.code == "no_browser_binding" and not form.get("binding"):
+            target = tool().launcher.storage_target(state) or form.get("lti_storage_target")
+            if target:  # the frame gets no cookie: the binding is in the platform's storage
+                return _fetch_binding_page(id_token, state, target)
         raise
     response = _show(verified)
     response.delete_cookie(cookie_name(state), path="/lti/launch")

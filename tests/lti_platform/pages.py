@@ -96,3 +96,35 @@ def message_page(title: str, text: str) -> str:
         f"<!DOCTYPE html>\n<html><head><title>{escape(title)}</title></head><body>\n"
         f"<h1>{escape(title)}</h1>\n<p>{escape(text)}</p>\n</body></html>\n"
     )
+
+
+#: The platform's side of LTI client-side postMessage storage (lti-cs-oidc, lti-pm-s): what a
+#: tool framed in the page puts is kept per origin and given back to that origin only.
+_STORAGE_SCRIPT = """
+var kept = {};
+window.addEventListener("message", function (event) {
+  var data = event.data || {}, bucket = kept[event.origin] = kept[event.origin] || {};
+  var answer = {message_id: data.message_id, key: data.key};
+  if (data.subject === "lti.put_data") {
+    bucket[data.key] = data.value;
+    answer.subject = "lti.put_data.response";
+    answer.value = data.value;
+  } else if (data.subject === "lti.get_data") {
+    answer.subject = "lti.get_data.response";
+    answer.value = bucket[data.key];
+  } else {
+    return;
+  }
+  event.source.postMessage(answer, event.origin);
+});
+"""
+
+
+def course_page(src: str) -> str:
+    """A course page embedding a tool launch in an iframe, as Moodle's "Embed" container."""
+    return (
+        "<!DOCTYPE html>\n<html><head><title>Course</title></head><body>\n"
+        f"<script>{_STORAGE_SCRIPT}</script>\n"
+        f'<iframe id="tool" src="{escape(src)}" width="900" height="600"></iframe>\n'
+        "</body></html>\n"
+    )

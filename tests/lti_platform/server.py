@@ -45,7 +45,7 @@ from tests.lti_platform.model import (
     Tamper,
     User,
 )
-from tests.lti_platform.pages import LaunchForm, message_page
+from tests.lti_platform.pages import LaunchForm, course_page, message_page
 from tests.lti_platform.state import PRODUCTS, Settings, State, json_response
 
 __all__ = ["LocalPlatform"]
@@ -59,6 +59,7 @@ _ROUTES = Map(
         Rule("/token", endpoint="token", methods=["POST"]),
         Rule("/deep_link_return", endpoint="deep_link_return", methods=["POST"]),
         Rule("/return", endpoint="return", methods=["GET"]),
+        Rule("/course/view", endpoint="course_view", methods=["GET"]),
         Rule("/api/lti/courses/<course_id>/memberships", endpoint="memberships", methods=["GET"]),
         Rule(
             "/api/lti/courses/<course_id>/line_items",
@@ -475,6 +476,11 @@ class LocalPlatform:
                 accept_multiple=accept_multiple,
             )
 
+    def course_page_url(self, start: LaunchStart) -> str:
+        """A course page of the platform framing the launch ``start`` (an "Embed" activity),
+        with the platform's storage frame answering ``lti.put_data``/``lti.get_data``."""
+        return f"{self.url}/course/view?{urlencode({'src': start.as_url()})}"
+
     def authorize(self, params: Mapping[str, str]) -> LaunchForm:
         """``/auth`` as a call: the form to POST to the redirect_uri (id_token and state, or
         the error). Raises :class:`AuthorizationRefused` for an unknown client or a
@@ -651,6 +657,10 @@ class LocalPlatform:
             return json_response(registration.openid_configuration(state))
         if endpoint == "jwks":
             return json_response({"keys": [key.public_jwk() for key in state.keys]})
+        if endpoint == "course_view":
+            return Response(
+                course_page(request.args.get("src", "")), content_type="text/html; charset=utf-8"
+            )
         if endpoint == "return":
             state.returns.append(request.args.to_dict())
             text = request.args.get("lti_errormsg") or request.args.get("lti_msg") or ""

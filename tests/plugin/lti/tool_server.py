@@ -42,9 +42,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_tool(store: Store, store_url: str, **overrides: Any) -> Iterator[Tool]:
+def serve_tool(
+    store: Store, store_url: str, *, host: str = "127.0.0.1", **overrides: Any
+) -> Iterator[Tool]:
+    """The tool on 127.0.0.1, its public URL naming ``host`` (``localhost``: another site
+    than the platform's 127.0.0.1, as an LMS and a tool on their own domains are)."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     config = load_config(
         None,
         environ={},

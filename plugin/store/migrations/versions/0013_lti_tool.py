@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("binding_hash", sa.String(length=64), nullable=False),
         sa.Column("platform_id", sa.Integer(), nullable=False),
         sa.Column("target_link_uri", sa.String(length=1000), nullable=False),
+        sa.Column("storage_target", sa.String(length=200), nullable=True),
         sa.Column("created_at", _WHEN, nullable=False),
         sa.Column("expires_at", _WHEN, nullable=False),
         sa.Column("used_at", _WHEN, nullable=True),
