@@ -9,8 +9,10 @@ import click
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.jobs import EvidenceJob, FlushJob, SyncJob, build_scheduler
+from mentorbridge.plugin.jobs.lti import LtiScoresJob
 from mentorbridge.plugin.jobs.moodle import MoodlePushJob
 from mentorbridge.plugin.logs import configure_from
+from mentorbridge.plugin.mapping.run import EvidenceRun
 from mentorbridge.plugin.store.keys import keyring_of
 
 
@@ -26,8 +28,15 @@ def command(app: AppContext) -> None:
             compose.flusher(config, store, lrs),
             pause_seconds=config["outbox"]["backoff_max_seconds"],
         )
-        push = MoodlePushJob(config, store) if config["moodle"]["url"] else None
-        evidence = EvidenceJob(config, store, after=push.after_mapper if push else None)
+        followers = [LtiScoresJob(config, store)]
+        if config["moodle"]["url"]:
+            followers.append(MoodlePushJob(config, store))
+
+        def after_mapper(run: EvidenceRun) -> None:
+            for follower in followers:
+                follower.after_mapper(run)
+
+        evidence = EvidenceJob(config, store, after=after_mapper)
         scheduler = build_scheduler(
             config, flush=job, sync=SyncJob(config, store), evidence=evidence
         )

@@ -11,8 +11,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from mentorbridge.plugin.jobs.lti import LtiScoresJob
 from mentorbridge.plugin.lti.services_run import run_courses
+from mentorbridge.plugin.mapping.run import EvidenceRun
 from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.leases import hold_lease
 from mentorbridge.plugin.store.models import MentoringSession, Pair
 from tests.connectors.moodle.programme import T0
 from tests.lti_platform import LocalPlatform
@@ -104,3 +107,25 @@ def test_a_course_without_a_gradebook_is_reported(
     (run,) = run_courses(tool.lti, scores=True)
     assert run.scores is not None and run.scores.posted == 0
     assert "no gradebook" in run.scores.problems[0]
+
+
+def test_the_worker_posts_scores_after_a_mapper_run_that_touched_people(
+    tool: Tool,  # noqa: F811
+    platform: LocalPlatform,  # noqa: F811
+    course: str,
+) -> None:
+    config = tool.app.extensions["mentorbridge"].config
+    job = LtiScoresJob(config, tool.store)
+
+    def mapper_run(people: int) -> EvidenceRun:
+        return EvidenceRun(full=False, reason=None, people=people, created=0, changed=0,
+                           withdrawn=0, statements=0)  # fmt: skip
+
+    first = job.after_mapper(mapper_run(people=0))  # the worker's first run always posts
+    assert first is not None and first[0].scores is not None and first[0].scores.posted == 2
+    assert job.after_mapper(mapper_run(people=0)) is None  # nothing touched, posted just now
+    with hold_lease(tool.store, "lti:scores"):
+        assert job.after_mapper(mapper_run(people=3)) is None  # another instance is posting
+    again = job.after_mapper(mapper_run(people=3))
+    assert again is not None and again[0].scores is not None
+    assert (again[0].scores.posted, again[0].scores.unchanged) == (0, 2)
