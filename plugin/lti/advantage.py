@@ -59,7 +59,7 @@ class AdvantageClient:
                 {
                     "iss": self.platform.client_id,
                     "sub": self.platform.client_id,
-                    "aud": self.platform.token_audience or self.platform.auth_token_url,
+                    "aud": self.platform.audience or self.platform.auth_token_url,
                     "iat": now,
                     "exp": now + 300,
                     "jti": secrets.token_urlsafe(16),

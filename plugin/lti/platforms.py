@@ -33,7 +33,7 @@ class RegisteredPlatform:
     name: str
     auth_login_url: str
     auth_token_url: str
-    token_audience: str | None
+    audience: str | None
     jwks_url: str
     registered_by: str
     deployments: tuple[str, ...]
@@ -48,7 +48,7 @@ class RegisteredPlatform:
             name=row.name,
             auth_login_url=row.auth_login_url,
             auth_token_url=row.auth_token_url,
-            token_audience=row.token_audience,
+            audience=row.audience,
             jwks_url=row.jwks_url,
             registered_by=row.registered_by,
             deployments=tuple(deployments),
@@ -78,7 +78,7 @@ class Platforms:
         auth_login_url: str,
         jwks_url: str,
         auth_token_url: str = "",
-        token_audience: str | None = None,
+        audience: str | None = None,
         deployments: list[str] | tuple[str, ...] = (),
         name: str | None = None,
         registered_by: str = "manual",
@@ -104,7 +104,7 @@ class Platforms:
                     name=name or urlsplit(issuer).netloc,
                     auth_login_url=auth_login_url,
                     auth_token_url=auth_token_url,
-                    token_audience=token_audience,
+                    audience=audience,
                     jwks_url=jwks_url,
                     registered_by=registered_by,
                     details=details or {},

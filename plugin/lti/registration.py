@@ -191,7 +191,7 @@ def register_with_platform(
             client_id=client_id,
             auth_login_url=platform_config["authorization_endpoint"],
             auth_token_url=platform_config.get("token_endpoint") or "",
-            token_audience=platform_config.get("authorization_server"),
+            audience=platform_config.get("authorization_server"),
             jwks_url=platform_config["jwks_uri"],
             deployments=[deployment] if isinstance(deployment, str) and deployment else [],
             name=product.get("product_family_code") or urlsplit(issuer).netloc,

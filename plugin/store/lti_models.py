@@ -64,7 +64,7 @@ class LtiPlatform(Base):
     #: The OAuth 2 token endpoint for LTI Advantage services ("" without services).
     auth_token_url: Mapped[str] = mapped_column(String(1000), default="")
     #: The audience of client assertions when it is not the token URL (Brightspace).
-    token_audience: Mapped[str | None] = mapped_column(String(1000))
+    audience: Mapped[str | None] = mapped_column(String(1000))
     jwks_url: Mapped[str] = mapped_column(String(1000))
     registered_by: Mapped[str] = mapped_column(String(16))
     #: What dynamic registration learnt (product family, version, granted scopes ...).

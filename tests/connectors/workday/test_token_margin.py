@@ -176,8 +176,8 @@ def test_every_stored_credential_column_goes_through_the_store_encryption() -> N
             text: Any = isinstance(column.type, String | Text)
             if not text or not any(word in column.name for word in _CREDENTIAL_WORDS):
                 continue
-            if column.name.endswith(("_fingerprint", "_sha256", "_at", "_id")):
-                continue  # a hash, a moment or a reference, never the credential itself
+            if column.name.endswith(("_fingerprint", "_sha256", "_hash", "_at", "_id", "_url")):
+                continue  # a hash, a moment, a reference or an address, never the credential
             (marked if column.info.get("secret") else unmarked).append(
                 f"{table.name}.{column.name}"
             )

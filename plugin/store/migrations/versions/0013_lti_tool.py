@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("auth_login_url", sa.String(length=1000), nullable=False),
         sa.Column("auth_token_url", sa.String(length=1000), nullable=False),
-        sa.Column("token_audience", sa.String(length=1000), nullable=True),
+        sa.Column("audience", sa.String(length=1000), nullable=True),
         sa.Column("jwks_url", sa.String(length=1000), nullable=False),
         sa.Column("registered_by", sa.String(length=16), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
