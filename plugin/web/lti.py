@@ -241,14 +241,24 @@ def _page(
 ) -> Response:
     """An HTML page the platform may frame, with the scripts of the LTI templates allowed."""
     response = Response(render_template(template, **values), status)
+    styles, scripts = _template_blocks()
     response.headers["Content-Security-Policy"] = page_policy(
-        template_styles(current_app),
+        styles,
         _frame_ancestors(platform),
-        scripts=template_scripts(current_app),
+        scripts=scripts,
         form_action=form_action or ["'self'"],
     )
     _private(response)
     return response
+
+
+def _template_blocks() -> tuple[list[str], list[str]]:
+    """The templates' inline styles and scripts, read once per app (not per page)."""
+    blocks = current_app.extensions.get("mentorbridge_lti_blocks")
+    if blocks is None:
+        blocks = (template_styles(current_app), template_scripts(current_app))
+        current_app.extensions["mentorbridge_lti_blocks"] = blocks
+    return blocks
 
 
 def _fetch_binding_page(id_token: str, state: str, target: str) -> Response:

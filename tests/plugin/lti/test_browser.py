@@ -18,8 +18,8 @@ from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.lti_models import LtiLaunchState, LtiUserLink
 from tests.connectors.moodle.programme import build
 from tests.lti_platform import LocalPlatform
-from tests.plugin.lti.test_launch import LEARNER, register_manually
-from tests.plugin.lti.tool_server import Tool, serve_tool
+from tests.plugin.lti.test_launch import register_manually
+from tests.plugin.lti.tool_server import LEARNER, Tool, serve_tool
 
 
 def chromium_until(url: str, done: Callable[[], bool], profile: Path, *, limit: float = 60) -> str:

@@ -4,7 +4,6 @@ instructor's launch, deep linking, every refusal the spec asks for, and key rota
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -13,36 +12,11 @@ import requests
 from sqlalchemy import func, select
 
 from mentorbridge.plugin.lti.registration import issue_registration_url
-from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.lti_models import LtiPlatform, LtiUserLink
-from tests.connectors.moodle.programme import build
 from tests.lti_platform import LaunchForm, LocalPlatform
-from tests.plugin.lti.tool_server import Tool, launch, serve_tool
+from tests.plugin.lti.tool_server import Tool, launch
 
 MESSAGE_TYPE = "https://purl.imsglobal.org/spec/lti/claim/message_type"
-LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
-INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
-
-
-@pytest.fixture
-def tool(store: Store, store_url: str) -> Iterator[Tool]:
-    build(store)  # E-1 .. E-3 executives and J-1 .. J-3 juniors with sessions and goals
-    with serve_tool(store, store_url) as served:
-        yield served
-
-
-@pytest.fixture
-def platform() -> Iterator[LocalPlatform]:
-    with LocalPlatform(product="moodle") as running:
-        running.add_course(context_id="c-1", title="Reverse mentoring programme", label="RMP")
-        running.add_user(sub="u-exec1", name="Executive Number1", email="exec1@example.com",
-                         person_sourcedid="E-1")  # fmt: skip
-        running.add_user(sub="u-teacher", name="Tess Teacher", email="tess@example.com")
-        running.add_user(sub="u-stranger", name="No Record", email="nobody@example.com")
-        running.enrol("c-1", "u-exec1", roles=[LEARNER])
-        running.enrol("c-1", "u-teacher", roles=[INSTRUCTOR])
-        running.enrol("c-1", "u-stranger", roles=[LEARNER])
-        yield running
 
 
 def register_manually(tool: Tool, platform: LocalPlatform) -> Any:

@@ -19,18 +19,15 @@ from mentorbridge.plugin.store.leases import hold_lease
 from mentorbridge.plugin.store.models import MentoringSession, Pair
 from tests.connectors.moodle.programme import T0
 from tests.lti_platform import LocalPlatform
-from tests.plugin.lti.test_launch import (  # the same tool, platform and people
-    LEARNER,
-    platform,  # noqa: F401 - a fixture
+from tests.plugin.lti.test_launch import (  # the same platform and people
     register_manually,
     start_for,
-    tool,  # noqa: F401 - a fixture
 )
-from tests.plugin.lti.tool_server import Tool, launch
+from tests.plugin.lti.tool_server import LEARNER, Tool, launch
 
 
 @pytest.fixture
-def course(tool: Tool, platform: LocalPlatform) -> Iterator[str]:  # noqa: F811
+def course(tool: Tool, platform: LocalPlatform) -> Iterator[str]:
     """A learner launched once from course c-1, so the tool knows its services."""
     platform.add_user(sub="u-junior1", name="Junior Mentor1", email="JUNIOR1@example.com")
     platform.enrol("c-1", "u-junior1", roles=[LEARNER])
@@ -39,13 +36,13 @@ def course(tool: Tool, platform: LocalPlatform) -> Iterator[str]:  # noqa: F811
     yield "c-1"
 
 
-def score_posts(platform: LocalPlatform) -> int:  # noqa: F811
+def score_posts(platform: LocalPlatform) -> int:
     return sum(1 for call in platform.calls if call.method == "POST" and "/scores" in call.path)
 
 
 def test_the_roster_links_members_and_names_who_could_not_be_linked(
-    tool: Tool,  # noqa: F811
-    platform: LocalPlatform,  # noqa: F811
+    tool: Tool,
+    platform: LocalPlatform,
     course: str,
 ) -> None:
     (run,) = run_courses(tool.lti, scores=False)
@@ -57,8 +54,8 @@ def test_the_roster_links_members_and_names_who_could_not_be_linked(
 
 
 def test_scores_are_posted_once_and_again_only_when_progress_changes(
-    tool: Tool,  # noqa: F811
-    platform: LocalPlatform,  # noqa: F811
+    tool: Tool,
+    platform: LocalPlatform,
     course: str,
 ) -> None:
     (first,) = run_courses(tool.lti, scores=True)
@@ -97,8 +94,8 @@ def test_scores_are_posted_once_and_again_only_when_progress_changes(
 
 
 def test_a_course_without_a_gradebook_is_reported(
-    tool: Tool,  # noqa: F811
-    platform: LocalPlatform,  # noqa: F811
+    tool: Tool,
+    platform: LocalPlatform,
     store: Store,
 ) -> None:
     registered = register_manually(tool, platform)
@@ -110,8 +107,8 @@ def test_a_course_without_a_gradebook_is_reported(
 
 
 def test_the_worker_posts_scores_after_a_mapper_run_that_touched_people(
-    tool: Tool,  # noqa: F811
-    platform: LocalPlatform,  # noqa: F811
+    tool: Tool,
+    platform: LocalPlatform,
     course: str,
 ) -> None:
     config = tool.app.extensions["mentorbridge"].config

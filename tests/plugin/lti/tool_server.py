@@ -18,6 +18,9 @@ from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.web import create_app
 from tests.lti_platform import LaunchForm, LocalPlatform
 
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+
 
 @dataclass
 class Tool:
