@@ -5,7 +5,9 @@
     MentorbridgeError
     ├── FatalError               stop and tell the operator; retrying cannot help
     │   ├── ConfigError          bad config file, env override or secret (CLI exit 2)
-    │   │   └── MappingError     bad competency mapping file: file, line, key path, fix
+    │   │   └── CheckedFileError  a hand-written TOML file: file, line, key path, fix
+    │   │       ├── MappingError     the competency mapping file
+    │   │       └── PairingFileError  the pairing programmes file
     │   ├── StoreNotMigratedError
     │   │   └── StoreMissingError  no SQLite file or PostgreSQL database yet: `db upgrade`
     │   ├── StoreAccessError     the store refuses us: login, role, host name, SQLite folder
@@ -39,6 +41,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "CheckedFileError",
     "ConfigError",
     "ConflictError",
     "FatalError",
@@ -51,6 +54,7 @@ __all__ = [
     "ListenError",
     "MappingError",
     "MentorbridgeError",
+    "PairingFileError",
     "RejectedError",
     "RetriableError",
     "ServiceUnreachableError",
@@ -95,14 +99,16 @@ class ConfigError(FatalError):
         self.key = key
 
 
-class MappingError(ConfigError):
-    """The competency mapping file is invalid: TOML, schema or sense.
+class CheckedFileError(ConfigError):
+    """A TOML file an admin wrote is invalid: TOML, schema or sense.
 
     Attributes:
         source: the file (or ``"default"``, the shipped one).
         problems: one ``(line, key path, message)`` per problem; line ``None`` where the file
             has no line for it (a key left out at the top level).
     """
+
+    what = "file"
 
     def __init__(self, source: str, problems: list[tuple[int | None, str, str]]) -> None:
         self.source = source
@@ -112,8 +118,20 @@ class MappingError(ConfigError):
             for line, key, message in self.problems
         ]
         count = len(lines)
-        head = f"mapping file {source} is invalid ({count} problem{'s' if count > 1 else ''}):"
+        head = f"{self.what} {source} is invalid ({count} problem{'s' if count > 1 else ''}):"
         super().__init__("\n  ".join([head, *lines]), key=self.problems[0][1] if problems else None)
+
+
+class MappingError(CheckedFileError):
+    """The competency mapping file is invalid."""
+
+    what = "mapping file"
+
+
+class PairingFileError(CheckedFileError):
+    """The pairing programmes file is invalid."""
+
+    what = "pairing file"
 
 
 class StoreNotMigratedError(FatalError):

@@ -10,19 +10,15 @@ recompute anyone.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
-import re
-import tomllib
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mentorbridge import schemas
+from mentorbridge.plugin.checked_toml import parse_checked
 from mentorbridge.plugin.errors import MappingError
-from mentorbridge.plugin.mapping.lines import key_lines, line_of, show_path
 from mentorbridge.plugin.mapping.model import (
     Competency,
     EvidenceRules,
@@ -44,9 +40,6 @@ __all__ = [
 
 #: The ``source`` of the mapping shipped with Mentorbridge.
 DEFAULT_SOURCE = "default"
-
-Problem = tuple[int | None, str, str]
-
 
 def default_text() -> str:
     """The shipped default mapping (``plugin/mapping/default.toml``)."""
@@ -85,86 +78,8 @@ def parse_mapping(text: str, source: str) -> Mapping:
     Raises:
         MappingError: naming ``source``, each problem's line and key path, and the fix.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise MappingError(source, [_syntax_problem(err)]) from None
-    lines = key_lines(text)
-
-    def at(path: tuple[str | int, ...], message: str) -> Problem:
-        return (line_of(lines, path), show_path(path), message)
-
-    found = [at(path, message) for path, message in _schema_problems(data)]
-    if not found:
-        found = [at(path, message) for path, message in sense_problems(data)]
-    if found:
-        raise MappingError(source, found)
+    data = parse_checked(text, source, "mapping", MappingError, sense=sense_problems)
     return _build(data, source)
-
-
-# -- TOML and the schema ------------------------------------------------------------------------
-
-_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-
-
-def _syntax_problem(err: tomllib.TOMLDecodeError) -> Problem:
-    message = str(err)
-    position = _POSITION.search(message)
-    line = int(position.group(1)) if position else None
-    column = f" at column {position.group(2)}" if position else ""
-    reason = _POSITION.sub("", message)
-    return (
-        line,
-        "(TOML)",
-        f"not valid TOML: {reason}{column}; text values need quotes, tables are written "
-        '[competencies.KEY], key/value pairs key = "value" (https://toml.io)',
-    )
-
-
-def _schema_problems(data: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
-    found = []
-    for error in schemas.validator("mapping").iter_errors(data):
-        path = tuple(error.absolute_path)
-        schema = error.schema if isinstance(error.schema, dict) else {}
-        match error.validator:
-            case "additionalProperties":
-                known = list(schema.get("properties", {}))
-                for key in error.instance:
-                    if key not in known:
-                        found.append(((*path, key), _unknown_key(key, known)))
-            case "required":
-                for key in schema.get("required", []):
-                    if key not in error.instance:
-                        wanted = _describe(schema["properties"][key])
-                        found.append(((*path, key), f"missing: add {key}, {wanted}"))
-            case _ if "propertyNames" in error.absolute_schema_path:
-                expected = _describe(schema) or error.message
-                found.append(
-                    ((*path, error.instance), f"the key is not valid: expected {expected}")
-                )
-            case _:
-                expected = _describe(schema)
-                shown = json.dumps(error.instance, ensure_ascii=False)
-                if len(shown) > 80:
-                    shown = shown[:77] + "..."
-                if expected:
-                    found.append((path, f"{shown} is not valid: expected {expected}"))
-                else:
-                    found.append((path, error.message))
-    return sorted(set(found), key=lambda p: [str(part) for part in p[0]])
-
-
-def _unknown_key(key: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]}?" if close else "remove it"
-    return f"unknown key {key!r}: {hint} (the keys here are {', '.join(known)})"
-
-
-def _describe(schema: dict[str, Any]) -> str:
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        schema = schemas.load("mapping")["$defs"][name]
-    return schema.get("description", "")
 
 
 # -- the model ----------------------------------------------------------------------------------

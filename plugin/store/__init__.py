@@ -9,6 +9,7 @@ from mentorbridge.plugin.store import (
     lms_models,
     lti_models,
     models,
+    pairing_models,
     sync_models,
     webhook_models,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "lms_models",
     "lti_models",
     "models",
+    "pairing_models",
     "privacy_models",
     "sync_models",
     "webhook_models",
