@@ -30,7 +30,8 @@ def load_programmes(path: Path | None) -> dict[str, PairingProgramme]:
     except (OSError, UnicodeDecodeError) as err:
         reason = getattr(err, "strerror", None) or str(err)
         fix = "expected a readable UTF-8 TOML file (unset pairing.file to use the shipped default)"
-        raise PairingFileError(str(path), [(None, "(file)", f"cannot read it ({reason}); {fix}")])
+        problem = (None, "(file)", f"cannot read it ({reason}); {fix}")
+        raise PairingFileError(str(path), [problem]) from err
     return parse_programmes(text, str(path))
 
 
@@ -49,7 +50,11 @@ def programme_named(programmes: dict[str, PairingProgramme], key: str) -> Pairin
 def parse_programmes(text: str, source: str) -> dict[str, PairingProgramme]:
     """Check ``text`` (the contents of ``source``) and build its programmes."""
     data = parse_checked(
-        text, source, "pairing", PairingFileError, sense=_contradictions,
+        text,
+        source,
+        "pairing",
+        PairingFileError,
+        sense=_contradictions,
         example_table="[programmes.KEY]",
     )
     return {key: _programme(key, table) for key, table in data["programmes"].items()}
@@ -63,42 +68,59 @@ def _contradictions(data: dict[str, Any]) -> list[KeyProblem]:
         start, end = _working_hours(rules)
         if end <= start:
             found.append(
-                ((*at, "rules", "working_hours"), "the working day ends before it starts: give "
-                 'the start first, such as ["09:00", "17:00"]')
+                (
+                    (*at, "rules", "working_hours"),
+                    "the working day ends before it starts: give "
+                    'the start first, such as ["09:00", "17:00"]',
+                )
             )
         elif rules.get("min_overlap_hours", 2) * 60 > end - start:
             found.append(
-                ((*at, "rules", "min_overlap_hours"), f"{rules.get('min_overlap_hours', 2)} hours "
-                 f"is more than the {(end - start) / 60:g}-hour working day: no pair could pass; "
-                 "lower it or lengthen working_hours")
+                (
+                    (*at, "rules", "min_overlap_hours"),
+                    f"{rules.get('min_overlap_hours', 2)} hours is more than the "
+                    f"{(end - start) / 60:g}-hour working day: no pair could pass; lower it or "
+                    "lengthen working_hours",
+                )
             )
         for side in ("mentees", "mentors"):
             spec = table[side]
             low, high = spec.get("min_tenure_days"), spec.get("max_tenure_days")
             if low is not None and high is not None and low > high:
                 found.append(
-                    ((*at, side, "min_tenure_days"), f"{low} days is more than max_tenure_days "
-                     f"({high}): nobody could be eligible; lower min_tenure_days or raise "
-                     "max_tenure_days")
+                    (
+                        (*at, side, "min_tenure_days"),
+                        f"{low} days is more than max_tenure_days "
+                        f"({high}): nobody could be eligible; lower min_tenure_days or raise "
+                        "max_tenure_days",
+                    )
                 )
         both = set(table["mentees"].get("opt_in", [])) & set(table["mentors"].get("opt_in", []))
         for employee_id in sorted(both):
             found.append(
-                ((*at, "mentors", "opt_in"), f"{employee_id} opted in as a mentee and as a "
-                 "mentor: keep them on one side")
+                (
+                    (*at, "mentors", "opt_in"),
+                    f"{employee_id} opted in as a mentee and as a mentor: keep them on one side",
+                )
             )
         weights = table.get("weights")
         if weights is not None and not any(weights.get(c, 0) for c in COMPONENTS):
             found.append(
-                ((*at, "weights"), "every weight is 0: every pair would score 0; give themes "
-                 "(or another rule) a weight above 0")
+                (
+                    (*at, "weights"),
+                    "every weight is 0: every pair would score 0; give themes "
+                    "(or another rule) a weight above 0",
+                )
             )
         if table.get("weights", {}).get("protected") and not table.get("diversity", {}).get(
             "protected_attributes"
         ):
             found.append(
-                ((*at, "weights", "protected"), "weighs protected attributes but "
-                 "diversity.protected_attributes lists none: list them or set the weight to 0")
+                (
+                    (*at, "weights", "protected"),
+                    "weighs protected attributes but "
+                    "diversity.protected_attributes lists none: list them or set the weight to 0",
+                )
             )
     return found
 
