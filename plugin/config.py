@@ -126,6 +126,12 @@ class Config(Mapping[str, Any]):
         return Path(file).expanduser() if file else None
 
     @property
+    def pairing_file(self) -> Path | None:
+        """The pairing file, ``~`` expanded; ``None``: the shipped default."""
+        file = self._values.get("pairing", {}).get("file")
+        return Path(file).expanduser() if file else None
+
+    @property
     def store_url(self) -> str:
         """The SQLAlchemy URL to use, with the password (if any) filled in."""
         store = self._values["store"]

@@ -23,7 +23,7 @@ class ProposedPair:
     mentee: str
     mentor: str
     score: float
-    breakdown: dict[str, dict[str, float]]
+    breakdown: dict[str, dict[str, Any]]
     rules: dict[str, str]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -109,6 +109,20 @@ class Directory:
             seen.add(current)
             current = self.managers.get(current)
         return frozenset(above)
+
+    def candidate(self, row: tuple) -> Candidate:
+        """The worker of ``row`` as the hard rules see them (no intake, full capacity)."""
+        return Candidate(
+            employee_id=row.employee_id,
+            organisation=self.organisation_of.get(
+                row.supervisory_organization_id, row.supervisory_organization_id
+            ),
+            function=self.function(row.supervisory_organization_id),
+            region=row.country or _area(row.time_zone),
+            time_zone=row.time_zone,
+            manager=row.manager_employee_id,
+            ancestors=self.ancestors(row.employee_id),
+        )
 
     def organisations_above(self, organisation: str | None) -> list[str]:
         """The organisation and every one above it, nearest first."""
@@ -238,19 +252,18 @@ def load_pool(
     return pool
 
 
-def _candidate(row, directory, programme, intake, capacity, mentoring) -> Candidate:
+def _candidate(
+    row: tuple,
+    directory: Directory,
+    programme: PairingProgramme,
+    intake: PairingIntake | None,
+    capacity: int,
+    mentoring: int,
+) -> Candidate:
     consent = intake is not None and intake.protected_consent
     sensitive = row.sensitive or {}
-    return Candidate(
-        employee_id=row.employee_id,
-        organisation=directory.organisation_of.get(
-            row.supervisory_organization_id, row.supervisory_organization_id
-        ),
-        function=directory.function(row.supervisory_organization_id),
-        region=row.country or _area(row.time_zone),
-        time_zone=row.time_zone,
-        manager=row.manager_employee_id,
-        ancestors=directory.ancestors(row.employee_id),
+    return replace(
+        directory.candidate(row),
         themes=tuple(intake.themes) if intake is not None else (),
         languages=frozenset(x.casefold() for x in intake.languages) if intake else frozenset(),
         protected={

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -175,7 +176,7 @@ class Scorer:
             differ = differ + ((a >= 0) & (b >= 0) & (a != b))
         return differ / len(self.protected)
 
-    def explain(self, i: int, j: int) -> tuple[float, dict[str, dict[str, float]], dict[str, str]]:
+    def explain(self, i: int, j: int) -> tuple[float, dict[str, dict[str, Any]], dict[str, str]]:
         """Executive ``i`` with mentor ``j``: the score, each soft rule's share of it, and the
         hard rules passed (``ValueError`` if one fails: such a pair is never proposed)."""
         mentee, mentor = self.pool.mentees[i], self.pool.mentors[j]
@@ -197,11 +198,13 @@ class Scorer:
         else:
             values.append(0.0)
         score = 0.0
-        breakdown: dict[str, dict[str, float]] = {}
+        breakdown: dict[str, dict[str, Any]] = {}
         for component, weight, value in zip(COMPONENTS, self.weights, values, strict=True):
             points = float(weight * value)
             score = score + points
             breakdown[component] = {"value": value, "weight": float(weight), "points": points}
+        strengths = set(mentor.themes)
+        breakdown["themes"]["shared"] = [t for t in mentee.themes if t in strengths]
         return score, breakdown, passed
 
 

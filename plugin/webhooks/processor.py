@@ -87,22 +87,7 @@ class EventProcessor:
         :class:`~plugin.errors.RejectedError` (nothing recorded) saying why not."""
         try:
             with self.store.transaction() as session:
-                known = _find(session, event.id)
-                if known is not None:
-                    return _redelivery(known, event)
-                row = WebhookEvent(
-                    event_id=event.id,
-                    type=event.type,
-                    source=event.source,
-                    body_sha256=event.digest,
-                    status="processed",
-                    result={},
-                )
-                session.add(row)
-                # The unique event id is claimed first: a concurrent duplicate waits here.
-                session.flush()
-                self._record(session, row, event)
-                return Accepted(row.result)
+                return self.process_within(session, event)
         except IntegrityError as err:
             with self.store.reading() as session:
                 known = _find(session, event.id)
@@ -111,6 +96,26 @@ class EventProcessor:
             raise StoreBusyError(
                 "another event changed the same records at the same moment: send it again"
             ) from err
+
+    def process_within(self, session: Session, event: IncomingEvent) -> Accepted:
+        """Like :meth:`process`, in the caller's transaction (which then commits or rolls back
+        the event with the caller's own changes)."""
+        known = _find(session, event.id)
+        if known is not None:
+            return _redelivery(known, event)
+        row = WebhookEvent(
+            event_id=event.id,
+            type=event.type,
+            source=event.source,
+            body_sha256=event.digest,
+            status="processed",
+            result={},
+        )
+        session.add(row)
+        # The unique event id is claimed first: a concurrent duplicate waits here.
+        session.flush()
+        self._record(session, row, event)
+        return Accepted(row.result)
 
     def release_held(self) -> ReleaseReport:
         """Process the held events whose workers the HRIS mirror now knows, oldest first."""
