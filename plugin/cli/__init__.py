@@ -88,6 +88,7 @@ _COMMAND_MODULES = (
     "mapping_cmd",
     "moodle_cmd",
     "outbox_cmd",
+    "pairing_cmd",
     "person_cmd",
     "report_cmd",
     "serve_cmd",

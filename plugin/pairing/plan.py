@@ -15,6 +15,9 @@ from mentorbridge.plugin.pairing.solve import Candidates, assign, candidates
 
 __all__ = ["PairingPlan", "ProposedPair", "plan_pairs"]
 
+#: Rounds of adding free mentors for executives whose kept candidates were all taken.
+_RESCUES = 3
+
 
 @dataclass(frozen=True, slots=True)
 class ProposedPair:
@@ -55,6 +58,10 @@ def plan_pairs(pool: Pool, *, objective: Objective | None = None) -> PairingPlan
     mentee_capacity = np.array([p.capacity for p in pool.mentees], dtype=int)
     mentor_capacity = np.array([p.capacity for p in pool.mentors], dtype=int)
     chosen = assign(found, mentee_capacity, mentor_capacity, objective)
+    for _ in range(_RESCUES):
+        if not _rescue(scorer, found, chosen, mentee_capacity, mentor_capacity):
+            break
+        chosen = assign(found, mentee_capacity, mentor_capacity, objective)
     pairs = []
     for edge in chosen:
         i, j = int(found.mentee[edge]), int(found.mentor[edge])
@@ -74,6 +81,39 @@ def plan_pairs(pool: Pool, *, objective: Objective | None = None) -> PairingPlan
         complete=found.complete,
         candidates=found,
     )
+
+
+def _rescue(
+    scorer: Scorer,
+    found: Candidates,
+    chosen: np.ndarray,
+    mentee_capacity: np.ndarray,
+    mentor_capacity: np.ndarray,
+) -> bool:
+    """Give executives left with room, whose kept candidates were all taken, every mentor who
+    still has room and passes the rules; ``True`` if that added candidates (solve again)."""
+    taken = np.bincount(found.mentor[chosen], minlength=len(mentor_capacity))
+    paired = np.bincount(found.mentee[chosen], minlength=len(mentee_capacity))
+    kept = np.bincount(found.mentee, minlength=len(mentee_capacity))
+    waiting = np.flatnonzero((paired < mentee_capacity) & (found.feasible > kept))
+    free = taken < mentor_capacity
+    if not len(waiting) or not free.any():
+        return False
+    known = set(zip(found.mentee.tolist(), found.mentor.tolist(), strict=True))
+    extra_mentee, extra_mentor, extra_score = [], [], []
+    for i in waiting:
+        scores = scorer.block(int(i), int(i) + 1).scores[0]
+        for j in np.flatnonzero(np.isfinite(scores) & free):
+            if (int(i), int(j)) not in known:
+                extra_mentee.append(int(i))
+                extra_mentor.append(int(j))
+                extra_score.append(scores[j])
+    if not extra_mentee:
+        return False
+    found.mentee = np.concatenate([found.mentee, extra_mentee])
+    found.mentor = np.concatenate([found.mentor, extra_mentor])
+    found.score = np.concatenate([found.score, extra_score])
+    return True
 
 
 def _unmatched(
