@@ -9,7 +9,6 @@ import pytest
 
 from mentorbridge.plugin.pairing.plan import plan_pairs
 from mentorbridge.plugin.pairing.rules import overlap_minutes, utc_offset_minutes
-
 from tests.plugin.pairing.tenant import TODAY, person, pool
 
 

@@ -14,7 +14,6 @@ from mentorbridge.plugin.pairing.plan import plan_pairs
 from mentorbridge.plugin.pairing.programme import COMPONENTS, Weights
 from mentorbridge.plugin.pairing.rules import chain_problem, hard_rules
 from mentorbridge.plugin.pairing.score import Scorer
-
 from tests.plugin.pairing.tenant import THEMES, TODAY, person, pool
 
 ZONES = ("Europe/London", "America/New_York", "Asia/Kolkata", "America/Los_Angeles")
@@ -25,7 +24,7 @@ def _random_pool(seed: int, **changes):
     managers = ["M1", "M2", "M3"]
 
     def someone(employee_id: str):
-        manager = rnd.choice(managers + [None])
+        manager = rnd.choice([*managers, None])
         return person(
             employee_id,
             organisation=rnd.choice(["O1", "O2", None]),
