@@ -16,7 +16,15 @@ from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.errors import PairingFileError
 from mentorbridge.plugin.pairing.file import load_programmes, programme_named
 from mentorbridge.plugin.pairing.programme import PairingProgramme
-from mentorbridge.plugin.pairing.review import approve, current, lock, lock_pair, propose, reject
+from mentorbridge.plugin.pairing.review import (
+    approve,
+    current,
+    describe,
+    lock,
+    lock_pair,
+    propose,
+    reject,
+)
 
 __all__ = ["command"]
 
@@ -107,7 +115,7 @@ def show(app: AppContext, programme: str, explain: bool, as_json: bool) -> None:
     with compose.open_store(app.config) as store:
         run, proposals = current(store, spec.key)
     if as_json:
-        click.echo(json.dumps(as_document(run, proposals), indent=2))
+        click.echo(json.dumps(describe(run, proposals), indent=2))
         return
     if run is None and not proposals:
         click.echo(f"no pairs for {spec.key} yet: run `mentorbridge pairing propose {spec.key}`")
@@ -131,36 +139,6 @@ def show(app: AppContext, programme: str, explain: bool, as_json: bool) -> None:
             click.echo(f"unpaired executive {person['employee_id']}: {person['reason']}")
         mentors = len(run.unmatched) - len(unpaired)
         click.echo(f"run {run.id}: {mentors} eligible mentor(s) left unpaired (see --json)")
-
-
-def as_document(run: Any, proposals: list[Any]) -> dict[str, Any]:
-    """The current pairs and the latest run as JSON (the CLI's --json and the API agree)."""
-    return {
-        "run": None
-        if run is None
-        else {
-            "id": run.id,
-            "objective": run.objective,
-            "started_at": run.started_at.isoformat(),
-            "eligible_mentees": run.mentees,
-            "eligible_mentors": run.mentors,
-            "total_score": run.total_score,
-            "unmatched": run.unmatched,
-        },
-        "pairs": [
-            {
-                "id": row.id,
-                "status": row.status,
-                "mentee": row.mentee,
-                "mentor": row.mentor,
-                "score": row.score,
-                "breakdown": row.breakdown,
-                "rules": row.rules,
-                "pair_id": row.pair_key,
-            }
-            for row in proposals
-        ],
-    }
 
 
 @command.command("lock")

@@ -30,7 +30,17 @@ from mentorbridge.plugin.store.pairing_models import PairingProposal, PairingRun
 from mentorbridge.plugin.webhooks.events import parse_event
 from mentorbridge.plugin.webhooks.processor import EventProcessor
 
-__all__ = ["CURRENT", "Approval", "approve", "current", "lock", "lock_pair", "propose", "reject"]
+__all__ = [
+    "CURRENT",
+    "Approval",
+    "approve",
+    "current",
+    "describe",
+    "lock",
+    "lock_pair",
+    "propose",
+    "reject",
+]
 
 #: The statuses of a programme's current pairs.
 CURRENT = ("proposed", "locked", "approved")
@@ -107,6 +117,36 @@ def current(store: Store, programme_key: str) -> tuple[PairingRun | None, list[P
         ).all()
         session.expunge_all()
     return run, list(proposals)
+
+
+def describe(run: Any, proposals: list[Any]) -> dict[str, Any]:
+    """The current pairs and the latest run as JSON (as the CLI's --json and the API show them)."""
+    return {
+        "run": None
+        if run is None
+        else {
+            "id": run.id,
+            "objective": run.objective,
+            "started_at": run.started_at.isoformat(),
+            "eligible_mentees": run.mentees,
+            "eligible_mentors": run.mentors,
+            "total_score": run.total_score,
+            "unmatched": run.unmatched,
+        },
+        "pairs": [
+            {
+                "id": row.id,
+                "status": row.status,
+                "mentee": row.mentee,
+                "mentor": row.mentor,
+                "score": row.score,
+                "breakdown": row.breakdown,
+                "rules": row.rules,
+                "pair_id": row.pair_key,
+            }
+            for row in proposals
+        ],
+    }
 
 
 def lock(store: Store, programme_key: str, proposal_id: int) -> PairingProposal:

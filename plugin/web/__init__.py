@@ -18,6 +18,7 @@ from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.web import errors, headers, request_log
 from mentorbridge.plugin.web.lti import bp as lti_bp
 from mentorbridge.plugin.web.ops import bp as ops_bp
+from mentorbridge.plugin.web.pairing import bp as pairing_bp
 from mentorbridge.plugin.web.reports import bp as reports_bp
 from mentorbridge.plugin.web.services import build_services
 from mentorbridge.plugin.web.transcripts import bp as transcripts_bp
@@ -51,6 +52,6 @@ def create_app(
     errors.init_app(app)
     request_log.init_app(app)
     headers.init_app(app)
-    for blueprint in (webhooks_bp, transcripts_bp, reports_bp, lti_bp, ops_bp):
+    for blueprint in (webhooks_bp, transcripts_bp, reports_bp, pairing_bp, lti_bp, ops_bp):
         app.register_blueprint(blueprint)
     return app
