@@ -1,75 +1,86 @@
-"""Picking the demo's pairs from the HRIS mirror: executives mentored by early-career staff.
-
-As in real reverse-mentoring programmes, a junior mentor is never in their executive's
-reporting line.
+"""The demo's pairs, as a programme would get them: intake from both sides, a pool-wide
+proposal by :mod:`plugin.pairing` (never inside a reporting line), and the best ``count``
+proposals approved, which records their ``pair.created`` events through the event processor.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import hashlib
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 
+from mentorbridge.plugin.pairing.file import load_programmes
+from mentorbridge.plugin.pairing.pool import load_pool
+from mentorbridge.plugin.pairing.review import approve, current, propose
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris_models import HrisWorker
+from mentorbridge.plugin.store.pairing_models import PairingIntake
+from mentorbridge.plugin.webhooks.processor import EventProcessor
 
-__all__ = ["pick_pairs"]
+__all__ = ["DemoPairing", "pair_participants"]
 
-#: Senior executives, then vice presidents (management levels "2 Senior Executive" and
-#: "3 Vice President"). Not the chief executive: everyone is in the CEO's reporting line, so
-#: the rule below would leave the CEO no mentor.
-EXECUTIVE_LEVELS = ("2", "3")
-JUNIOR_LEVEL = "6"  # "6 Individual Contributor"
-JUNIOR_TENURE = timedelta(days=2 * 365)
+PROGRAMME = "rm-2026"
 
 
-def pick_pairs(store: Store, count: int, *, today: date) -> list[tuple[str, str]]:
-    """``count`` pairs of (executive, junior) Employee IDs, deterministic for a given mirror."""
+@dataclass(frozen=True, slots=True)
+class DemoPairing:
+    """What pairing did for the demo."""
+
+    pairs: list[tuple[str, str, str]]  # pair id, mentee, mentor
+    eligible_mentees: int
+    eligible_mentors: int
+    proposed: int
+    mean_score: float
+
+
+def pair_participants(
+    store: Store, processor: EventProcessor, count: int, *, today: date, started_on: date
+) -> DemoPairing:
+    """Intake, propose and approve the ``count`` best pairs of the shipped programme."""
+    programme = load_programmes(None)[PROGRAMME]
     with store.reading() as session:
-        workers = session.scalars(
-            select(HrisWorker).where(
-                HrisWorker.active.is_(True), HrisWorker.worker_type == "employee"
+        pool = load_pool(session, programme, today=today)
+    with store.transaction() as session:
+        for role, people in (("mentee", pool.mentees), ("mentor", pool.mentors)):
+            for person in people:
+                session.add(
+                    PairingIntake(
+                        programme_key=programme.key,
+                        employee_id=person.employee_id,
+                        role=role,
+                        themes=_themes(programme.themes, person.employee_id, role),
+                        languages=["en"],
+                        source="mentorbridge-demo",
+                    )
+                )
+    run, plan = propose(store, programme, today=today)
+    _, proposals = current(store, programme.key)
+    with store.reading() as session:
+        # The demo's LMS creates accounts by work email: pairs it can enrol, best first.
+        reachable = set(
+            session.scalars(
+                select(HrisWorker.employee_id).where(HrisWorker.work_email.is_not(None))
             )
-        ).all()
-    managers = {w.employee_id: w.manager_employee_id for w in workers}
-    executives = sorted(
-        (w for w in workers if (w.management_level or "")[:1] in EXECUTIVE_LEVELS),
-        key=lambda w: (w.management_level, w.employee_id),
-    )
-    juniors = sorted(
-        (
-            w
-            for w in workers
-            if (w.management_level or "")[:1] == JUNIOR_LEVEL
-            and w.hire_date is not None
-            and w.hire_date >= today - JUNIOR_TENURE
-        ),
-        key=lambda w: (w.hire_date, w.employee_id),
-        reverse=True,
-    )
-    pairs: list[tuple[str, str]] = []
-    taken: set[str] = set()
-    for executive in executives[:count]:
-        junior = next(
-            (
-                j
-                for j in juniors
-                if j.employee_id not in taken
-                and executive.employee_id not in _chain(j.employee_id, managers)
-            ),
-            None,
         )
-        if junior is not None:
-            taken.add(junior.employee_id)
-            pairs.append((executive.employee_id, junior.employee_id))
-    return pairs
+    proposals = [p for p in proposals if p.mentee in reachable and p.mentor in reachable]
+    chosen = [row.id for row in proposals[:count]]
+    done = approve(store, processor, programme, chosen, today=today, started_on=started_on)
+    by_key = {f"{programme.key}-pair-{row.id}": row for row in proposals}
+    pairs = [(key, by_key[key].mentee, by_key[key].mentor) for key in done.created]
+    scores = [row.score for row in proposals[:count]]
+    return DemoPairing(
+        pairs=pairs,
+        eligible_mentees=run.mentees,
+        eligible_mentors=run.mentors,
+        proposed=len(plan.pairs),
+        mean_score=sum(scores) / len(scores) if scores else 0.0,
+    )
 
 
-def _chain(employee_id: str, managers: dict[str, str | None]) -> set[str]:
-    """Everyone above a worker, up to the top (cycles in HRIS data are cut)."""
-    above: set[str] = set()
-    current = managers.get(employee_id)
-    while current is not None and current not in above:
-        above.add(current)
-        current = managers.get(current)
-    return above
+def _themes(themes: tuple[str, ...], employee_id: str, role: str) -> list[str]:
+    """Three of the programme's themes, the same for a person on every run."""
+    digest = hashlib.sha256(f"{role}:{employee_id}".encode()).digest()
+    ranked = sorted(themes, key=lambda t: hashlib.sha256(digest + t.encode()).digest())
+    return ranked[:3]

@@ -31,8 +31,8 @@ from mentorbridge.plugin import compose
 from mentorbridge.plugin.config import Config, load_config
 from mentorbridge.plugin.demo.delivery import Handled, Progress, post_programme, serving
 from mentorbridge.plugin.demo.lms import LearnerPlan, moodle_overrides, read_learner_plan
-from mentorbridge.plugin.demo.participants import pick_pairs
-from mentorbridge.plugin.demo.sample import sample_programme
+from mentorbridge.plugin.demo.participants import pair_participants
+from mentorbridge.plugin.demo.sample import programme_start, sample_programme
 from mentorbridge.plugin.demo.talent import (
     PlanLine,
     map_evidence,
@@ -119,8 +119,22 @@ def run_demo(
                     if name != "workers"
                 )
             )
-            participants = pick_pairs(store, PAIRS, today=datetime.now(UTC).date())
-            programme = sample_programme(participants)
+            now = datetime.now(UTC)
+            paired = pair_participants(
+                store,
+                compose.event_processor(config, store),
+                PAIRS,
+                today=now.date(),
+                started_on=programme_start(now).date(),
+            )
+            participants = paired.pairs
+            say(
+                f"pairing: {paired.proposed} pairs proposed pool-wide from "
+                f"{paired.eligible_mentees} executives and {paired.eligible_mentors} junior "
+                f"mentors, none inside a reporting line; the best {len(participants)} approved "
+                f"(mean score {paired.mean_score:.1f} of 100) as pair.created events"
+            )
+            programme = sample_programme(participants, now=now)
             app = create_app(config, store=store, lrs=client)
             with serving(app) as service:
                 say(f"webhook service listening on {service} (Flask, in this process)")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["SampleProgramme", "sample_programme"]
+__all__ = ["SampleProgramme", "programme_start", "sample_programme"]
 
 PROGRAMME = ("rm-2026", "Reverse mentoring 2026")
 SESSIONS_PER_PAIR = 6
@@ -58,15 +58,20 @@ class SampleProgramme:
     """The worker id of the executive whose transcript the demo shows."""
 
 
-def sample_programme(
-    participants: list[tuple[str, str]], *, now: datetime | None = None
-) -> SampleProgramme:
-    """The programme of ``participants`` (executive mentee, junior mentor), all of it in the
-    months before ``now``."""
+def programme_start(now: datetime | None = None) -> datetime:
+    """When the demo's pairs start: six four-weekly sessions (and ten days) before ``now``."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
-    start = (now - CADENCE * SESSIONS_PER_PAIR - timedelta(days=10)).replace(
+    return (now - CADENCE * SESSIONS_PER_PAIR - timedelta(days=10)).replace(
         hour=9, minute=0, second=0
     )
+
+
+def sample_programme(
+    pairs: list[tuple[str, str, str]], *, now: datetime | None = None
+) -> SampleProgramme:
+    """The programme of ``pairs`` (pair id, executive mentee, junior mentor), created by
+    pairing's approval, all of it in the months before ``now``."""
+    start = programme_start(now)
     timed: list[tuple[datetime, dict[str, Any]]] = []
 
     def post(when: datetime, kind: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -80,25 +85,10 @@ def sample_programme(
         timed.append((when, event))
         return event
 
-    for number, (mentee, mentor) in enumerate(participants):
-        pair = f"pair-2026-{number + 1:03d}"
+    for number, (pair, mentee, mentor) in enumerate(pairs):
         themes = THEMES[number % len(THEMES)]
         code, name = COMPETENCIES[number % len(COMPETENCIES)]
         goal = f"goal-{pair}-1"
-        post(
-            start - timedelta(days=7),
-            "pair.created",
-            {
-                "pair_id": pair,
-                "programme_id": PROGRAMME[0],
-                "programme_name": PROGRAMME[1],
-                "mentee": mentee,
-                "mentor": mentor,
-                "started_on": start.date().isoformat(),
-                "cadence": "monthly",
-                "themes": themes,
-            },
-        )
         for index in range(SESSIONS_PER_PAIR):
             session = f"sess-{pair}-{index + 1:02d}"
             when = start + CADENCE * index + timedelta(hours=number % 8)
@@ -179,11 +169,21 @@ def sample_programme(
             {**rated, "id": "evt-tampered", "data": {**rated["data"], "rating": 5}},
         ),
         unknown_worker={
-            **events[0],
             "id": "evt-unknown-worker",
-            "data": {**events[0]["data"], "pair_id": "pair-2026-900", "mentor": "99999"},
+            "type": "pair.created",
+            "occurred_at": _iso(start - timedelta(days=7)),
+            "source": "mentorbridge-demo",
+            "data": {
+                "pair_id": "pair-2026-900",
+                "programme_id": PROGRAMME[0],
+                "programme_name": PROGRAMME[1],
+                "mentee": pairs[0][1],
+                "mentor": "99999",
+                "started_on": start.date().isoformat(),
+                "cadence": "monthly",
+            },
         },
-        learner=participants[0][0],
+        learner=pairs[0][1],
     )
 
 

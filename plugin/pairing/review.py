@@ -243,9 +243,11 @@ def approve(
     proposal_ids: list[int] | None,
     *,
     today: date,
+    started_on: date | None = None,
 ) -> Approval:
     """Approve the given proposals (``None``: every proposed and locked pair of the programme):
-    each becomes a ``pair.created`` event, all in one transaction.
+    each becomes a ``pair.created`` event, all in one transaction. The pairs start
+    ``started_on`` (default: ``today``).
 
     Raises:
         UnknownReferenceError: an id that is not a proposal of this programme.
@@ -274,7 +276,8 @@ def approve(
             ).rowcount
             if not claimed:
                 continue  # approved by a concurrent approval first
-            processor.process_within(session, _pair_created(programme, row, key, today))
+            event = _pair_created(programme, row, key, started_on or today)
+            processor.process_within(session, event)
             created.append(key)
     return Approval(created, [key for key in already if key])
 

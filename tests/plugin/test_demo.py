@@ -34,10 +34,13 @@ def test_demo_posts_a_programme_over_http_and_delivers_it_to_the_local_lrs(
     assert result.exit_code == 0, result.output
     out = result.output
     assert "HRIS mirror loaded from the sample Workday tenant: 500 workers" in out
-    assert "posting 577 signed events for 20 pairs to /webhooks/v1/events" in out
+    assert (
+        "pairing: 28 pairs proposed pool-wide from 28 executives and 90 junior mentors, none "
+        "inside a reporting line; the best 20 approved" in out
+    )
+    assert "posting 557 signed events for 20 pairs to /webhooks/v1/events" in out
     # 20 pairs x 6 sessions; one session booked, called off and booked again.
     for event_type, count in [
-        ("pair.created", 20),
         ("session.scheduled", 121),
         ("session.completed", 120),
         ("session.cancelled", 1),
@@ -66,7 +69,7 @@ def test_demo_posts_a_programme_over_http_and_delivers_it_to_the_local_lrs(
     assert "sessions attended: 6, sessions given: 0" in out
     assert "6 of its 6 session lines confirmed in the LRS" in out
     # A counter, not a log line per request: the whole run fits on a screen or two.
-    assert "posted 580 deliveries in" in out
+    assert "posted 560 deliveries in" in out
     assert "mentorbridge.web.access" not in out and "POST /webhooks" not in out
     assert len(out.splitlines()) <= 85, out
 
@@ -257,7 +260,7 @@ def test_demo_on_a_terminal_shows_a_progress_bar_and_no_request_log(tmp_path: Pa
         demo.wait()
     screen = _strip_terminal_codes(raw)
     assert "mentorbridge.web.access" not in screen and "POST /webhooks" not in screen, screen
-    assert re.search(r"^posting .* 580/580 deliveries", screen, re.MULTILINE), screen
+    assert re.search(r"^posting .* 560/560 deliveries", screen, re.MULTILINE), screen
     assert "how the service answered:" in screen
     assert "  session.completed       120 x 202 accepted" in screen
     assert re.search(r"^delivered: \d+   pending: 0   dead letters: 0", screen, re.M), screen
