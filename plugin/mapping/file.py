@@ -41,6 +41,7 @@ __all__ = [
 #: The ``source`` of the mapping shipped with Mentorbridge.
 DEFAULT_SOURCE = "default"
 
+
 def default_text() -> str:
     """The shipped default mapping (``plugin/mapping/default.toml``)."""
     return resources.files(__package__).joinpath("default.toml").read_text("utf-8")
