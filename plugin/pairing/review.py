@@ -59,6 +59,7 @@ def propose(
     """Compute the programme's pairs and keep them as drafts (replacing earlier drafts)."""
     with store.reading() as session:
         pool = load_pool(session, programme, today=today, re_pair=re_pair)
+    _check_sides(pool)
     plan = plan_pairs(pool, objective=objective)
     with store.transaction() as session:
         session.execute(
@@ -96,6 +97,39 @@ def propose(
         session.flush()
         session.expunge(run)
     return run, plan
+
+
+def _check_sides(pool: Pool) -> None:
+    """Refuse a run that could not pair anyone because a side is empty, saying why."""
+    programme = pool.programme
+    for name, people, side in (
+        ("mentees", pool.mentees, programme.mentees),
+        ("mentors", pool.mentors, programme.mentors),
+    ):
+        if people:
+            continue
+        held = sum(1 for p in pool.left_out if p["role"] == name[:-1])
+        rules = (
+            [f"management levels {', '.join(side.management_levels)}"]
+            if (side.management_levels)
+            else []
+        )
+        if side.min_tenure_days is not None:
+            rules.append(f"at least {side.min_tenure_days} days of tenure")
+        if side.max_tenure_days is not None:
+            rules.append(f"at most {side.max_tenure_days} days of tenure")
+        if side.organizations:
+            rules.append(f"in {', '.join(side.organizations)}")
+        rules.append(f"worker types {', '.join(side.worker_types)}")
+        why = (
+            f"all {held} eligible are already paired in it (ask for a re-pairing)"
+            if held
+            else "no active worker in the HRIS mirror matches " + "; ".join(rules)
+        )
+        raise ConflictError(
+            f"programme {programme.key!r} has no {name} to pair: {why}; widen "
+            f"[programmes.{programme.key}.{name}] in the pairing file or add people to its opt_in"
+        )
 
 
 def current(store: Store, programme_key: str) -> tuple[PairingRun | None, list[PairingProposal]]:

@@ -8,7 +8,8 @@ number of executive places), and it keeps a 5,000 x 50,000 pool to a million edg
 Assignment: a bipartite b-matching (each person at most their capacity) as a linear programme,
 solved by HiGHS's dual simplex through SciPy. Its constraint matrix is totally unimodular, so
 the simplex's optimal vertex is a matching: exact, not a heuristic. ``best`` maximises the total
-score; ``most`` first finds the most pairs the rules allow, then the best total among them.
+score (then adds whatever pairs still fit between people left with room: none of them can lower
+it); ``most`` first finds the most pairs the rules allow, then the best total among them.
 """
 
 from __future__ import annotations
@@ -121,8 +122,42 @@ def assign(
         # Keep that many pairs (a cardinality row keeps the matrix totally unimodular).
         incidence = sp.vstack([incidence, -sp.csr_matrix(np.ones((1, edges)))]).tocsr()
         limits = np.append(limits, -pairs)
-    chosen = _solve(-found.score, incidence, limits)
-    return np.flatnonzero(chosen > 0.5)
+    chosen = np.flatnonzero(_solve(-found.score, incidence, limits) > 0.5)
+    if objective == "best":
+        chosen = _fill(found, chosen, mentee_capacity, mentor_capacity)
+    return chosen
+
+
+def _fill(
+    found: Candidates,
+    chosen: np.ndarray,
+    mentee_capacity: np.ndarray,
+    mentor_capacity: np.ndarray,
+) -> np.ndarray:
+    """Add as many pairs as fit between people left with room: scores are never negative, so
+    the total stays optimal, and a pair scoring 0 is still a pair (the best total alone is
+    indifferent to it)."""
+    mentee_room = mentee_capacity - np.bincount(
+        found.mentee[chosen], minlength=len(mentee_capacity)
+    )
+    mentor_room = mentor_capacity - np.bincount(
+        found.mentor[chosen], minlength=len(mentor_capacity)
+    )
+    spare = np.flatnonzero((mentee_room[found.mentee] > 0) & (mentor_room[found.mentor] > 0))
+    if not len(spare):
+        return chosen
+    rest = Candidates(
+        mentee=found.mentee[spare],
+        mentor=found.mentor[spare],
+        score=np.ones(len(spare)),
+        shared_hours=found.shared_hours,
+        feasible=found.feasible,
+        mentor_feasible=found.mentor_feasible,
+        bound=0.0,
+        complete=found.complete,
+    )
+    added = assign(rest, mentee_room, mentor_room, "most")
+    return np.sort(np.concatenate([chosen, spare[added]]))
 
 
 def _solve(costs: np.ndarray, incidence: sp.csr_matrix, limits: np.ndarray) -> np.ndarray:

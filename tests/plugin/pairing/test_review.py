@@ -5,6 +5,7 @@ against the HRIS as it is now. Also through the command line."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from mentorbridge.plugin.recorder import Recorder
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris_models import HrisWorker
 from mentorbridge.plugin.store.models import Pair
+from mentorbridge.plugin.store.pairing_models import PairingRun
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
 from mentorbridge.plugin.webhooks.processor import EventProcessor
 from mentorbridge.xapi.statements import StatementBuilder
@@ -125,9 +127,11 @@ def test_approval_creates_each_pair_once(tenant: Store) -> None:
         pairs = session.scalars(select(Pair)).all()
     assert events == ["pair.created"] * 3
     assert {p.key for p in pairs} == set(done.created)
-    # Re-running now keeps everyone paired: nobody has capacity left.
-    _, plan = propose(tenant, spec, today=TODAY)
-    assert plan.pairs == []
+    # Everyone is paired in this programme now: a run says so, unless re-pairing is asked.
+    with pytest.raises(ConflictError, match="all 3 eligible are already paired"):
+        propose(tenant, spec, today=TODAY)
+    _, plan = propose(tenant, spec, today=TODAY, re_pair=True)
+    assert len(plan.pairs) == 3
 
 
 def test_two_approvals_at_once_create_each_pair_once(tenant: Store) -> None:
@@ -154,6 +158,16 @@ def test_two_approvals_at_once_create_each_pair_once(tenant: Store) -> None:
     assert len(created) == len(set(created)) == 3
     assert _count(tenant, Pair) == 3
     assert _count(tenant, WebhookEvent) == 3
+
+
+def test_a_programme_with_no_eligible_mentors_is_refused_with_the_fix(tenant: Store) -> None:
+    spec = programme(mentors=replace(programme().mentors, management_levels=("7",)))
+    with pytest.raises(ConflictError) as refused:
+        propose(tenant, spec, today=TODAY)
+    message = str(refused.value)
+    assert "has no mentors to pair" in message and "management levels 7" in message
+    assert "[programmes.rm-2026.mentors]" in message
+    assert _count(tenant, PairingRun) == 0
 
 
 def test_approval_checks_the_hris_again_and_approves_nothing_if_a_pair_broke(
