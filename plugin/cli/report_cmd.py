@@ -1,5 +1,5 @@
-"""``mentorbridge report succession | impact | audit``: talent reports to a file, and who
-pulled which.
+"""``mentorbridge report succession | impact | pairing | audit``: talent reports to a file,
+and who pulled which.
 
 A report is written to a temporary file next to ``--out`` and renamed over it once whole, so a
 failed or interrupted run leaves nothing half-written. Every generation (and every failure) is
@@ -33,7 +33,7 @@ from mentorbridge.plugin.reports.formats import FORMATS, FormatUnavailableError,
 
 @click.group("report")
 def command() -> None:
-    """Talent reports (succession, programme impact) and their audit."""
+    """Talent reports (succession, programme impact, pairing) and their audit."""
 
 
 def _report_command(kind: str, summary: str) -> Callable[..., Any]:
@@ -67,9 +67,14 @@ def _report_command(kind: str, summary: str) -> Callable[..., Any]:
         with compose.open_store(app.config) as store:
 
             def write(stream: IO[bytes]) -> int:
-                return fmt.write(
-                    build_report(store, app.config.mapping_file, kind, filters), stream
+                report = build_report(
+                    store,
+                    app.config.mapping_file,
+                    kind,
+                    filters,
+                    pairing_file=app.config.pairing_file,
                 )
+                return fmt.write(report, stream)
 
             try:
                 rows = audited(
@@ -113,6 +118,8 @@ _SUMMARIES = {
     "and worker.",
     "impact": "Programme impact: sessions, goals, competency gains, retention (groups under 5 "
     "hidden).",
+    "pairing": "A programme's pairing for its sponsor (--programme KEY): coverage, scores, "
+    "diversity mix; aggregates only (groups under 5 hidden).",
 }
 for _kind in REPORT_KINDS:
     _report_command(_kind, _SUMMARIES[_kind])

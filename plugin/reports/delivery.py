@@ -3,6 +3,8 @@ parameters), the file written whole or not at all, and an audit row either way.
 
 The command line (``mentorbridge report``) and the web endpoints (``GET /reports/...``) both
 come through here, so a filter means the same thing, and fails with the same message, in both.
+The succession and impact reports read the competency mapping file; the pairing report reads
+the pairing file (``pairing.file``) for its programme.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from typing import IO, Any, TypeVar
 
 from mentorbridge.plugin.errors import MentorbridgeError, RejectedError
 from mentorbridge.plugin.mapping.file import load_mapping
+from mentorbridge.plugin.pairing.file import load_programmes
 from mentorbridge.plugin.reports.access import Caller, record
 from mentorbridge.plugin.reports.filters import ImpactFilters, ReportFilterError, SuccessionFilters
 from mentorbridge.plugin.reports.impact import impact_report
+from mentorbridge.plugin.reports.pairing import PairingFilters, pairing_report
 from mentorbridge.plugin.reports.succession import succession_report
 from mentorbridge.plugin.reports.table import Report
 from mentorbridge.plugin.store.db import Store
@@ -40,10 +44,12 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Each report: the filters type it takes and the function that builds it.
-_BUILDERS: dict[str, tuple[type, Callable[..., Report]]] = {
-    "succession": (SuccessionFilters, succession_report),
-    "impact": (ImpactFilters, impact_report),
+#: Each report: the filters type it takes, the function that builds it, and the file that
+#: function reads (``mapping``: the competency mapping; ``pairing``: the pairing programmes).
+_BUILDERS: dict[str, tuple[type, Callable[..., Report], str]] = {
+    "succession": (SuccessionFilters, succession_report, "mapping"),
+    "impact": (ImpactFilters, impact_report, "mapping"),
+    "pairing": (PairingFilters, pairing_report, "pairing"),
 }
 #: The reports there are, by name.
 REPORT_KINDS = tuple(_BUILDERS)
@@ -66,7 +72,12 @@ FILTERS = (
     FilterSpec(
         "organization", "an organisation's Workday id: it and everything under it", "organisation"
     ),
-    FilterSpec("programme", "a programme key: only its pairs and sessions", "programme"),
+    FilterSpec(
+        "programme",
+        "a programme key: only its pairs and sessions (required by the pairing report)",
+        "programme",
+        kinds=("succession", "impact", "pairing"),
+    ),
     FilterSpec("from", "a date (YYYY-MM-DD): activity on or after it", "date_from", is_date=True),
     FilterSpec("to", "a date (YYYY-MM-DD): activity on or before it", "date_to", is_date=True),
     FilterSpec(
@@ -83,6 +94,12 @@ _NOT_FOR = {
     ("impact", "competency"): "it shows every competency's gains per cohort",
     ("impact", "plan"): "it shows aggregates only, never one plan or person",
     ("impact", "worker"): "it shows aggregates only, never one plan or person",
+    ("pairing", "organization"): "it covers the whole programme, in aggregate",
+    ("pairing", "from"): "it shows the current pairs and the latest run",
+    ("pairing", "to"): "it shows the current pairs and the latest run",
+    ("pairing", "competency"): "pairing is by themes, not competencies",
+    ("pairing", "plan"): "it shows aggregates only, never one plan or person",
+    ("pairing", "worker"): "it shows aggregates only, never one plan or person",
 }
 _BY_NAME = {spec.name: spec for spec in FILTERS}
 _BY_FIELD = {spec.field: spec.name for spec in FILTERS}
@@ -110,7 +127,8 @@ def parse_filters(kind: str, given: Mapping[str, str | None]) -> dict[str, Any]:
 
     Raises:
         FilterError: an unknown filter, one the report does not take, a malformed date, ``from``
-            after ``to`` or a value too long.
+            after ``to`` or a value too long. (A required one missing is the builder's
+            error: it names the values there are.)
     """
     parsed: dict[str, Any] = {}
     for name, raw in given.items():
@@ -137,20 +155,28 @@ def parse_filters(kind: str, given: Mapping[str, str | None]) -> dict[str, Any]:
 
 
 def build_report(
-    store: Store, mapping_file: Path | None, kind: str, filters: Mapping[str, Any]
+    store: Store,
+    mapping_file: Path | None,
+    kind: str,
+    filters: Mapping[str, Any],
+    *,
+    pairing_file: Path | None = None,
 ) -> Report:
     """The ``kind`` report for filters from :func:`parse_filters`, under the mapping in
-    ``mapping_file`` (``None``: the shipped default); its rows are read as it is written.
+    ``mapping_file`` or (the pairing report) the programmes in ``pairing_file`` (``None``: the
+    shipped default); its rows are read as it is written.
 
     Raises:
-        FilterError: a filter names something the store does not know (with the closest).
+        FilterError: a filter names something the store (or the pairing file) does not know
+            (with the closest, or those it has).
         MappingError: the mapping file is invalid (a configuration error).
+        PairingFileError: the pairing file is invalid (a configuration error).
     """
-    filters_type, build = _BUILDERS[kind]
-    mapping = load_mapping(mapping_file)
+    filters_type, build, source = _BUILDERS[kind]
+    reads = load_programmes(pairing_file) if source == "pairing" else load_mapping(mapping_file)
     values = {_BY_NAME[name].field: value for name, value in filters.items()}
     try:
-        return build(store, mapping, filters_type(**values))
+        return build(store, reads, filters_type(**values))
     except ReportFilterError as err:
         parameter = _BY_FIELD.get(err.filter, err.filter)
         raise FilterError(parameter, f"{parameter}: {err.problems[0][1]}") from err

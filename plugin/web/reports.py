@@ -1,4 +1,5 @@
-"""Talent reports over HTTP: ``GET /reports/succession``, ``/reports/impact``, the evidence
+"""Talent reports over HTTP: ``GET /reports/succession``, ``/reports/impact``,
+``/reports/pairing`` (a programme's pairing, for its sponsor: aggregates only), the evidence
 behind a level (``/api/evidence/<worker_id>/<competency_key>``), and ``/reports/audit``.
 
 Who may ask: a bearer token from ``mentorbridge token add``: ``talent`` or ``admin`` for
@@ -20,7 +21,7 @@ from typing import IO, Any, NoReturn
 
 from flask import Blueprint, Response, jsonify, request
 
-from mentorbridge.plugin.errors import MappingError, UnknownReferenceError
+from mentorbridge.plugin.errors import MappingError, PairingFileError, UnknownReferenceError
 from mentorbridge.plugin.mapping.explain import explain
 from mentorbridge.plugin.mapping.file import load_mapping
 from mentorbridge.plugin.reports.access import (
@@ -77,6 +78,11 @@ def succession() -> Response:
 @bp.get("/reports/impact")
 def impact() -> Response:
     return _report("impact")
+
+
+@bp.get("/reports/pairing")
+def pairing() -> Response:
+    return _report("pairing")
 
 
 @bp.get("/api/evidence/<worker_id>/<competency_key>")
@@ -140,7 +146,14 @@ def _report(kind: str) -> Response:
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
 
     def write() -> int:
-        return fmt.write(build_report(app.store, app.config.mapping_file, kind, filters), spool)
+        report = build_report(
+            app.store,
+            app.config.mapping_file,
+            kind,
+            filters,
+            pairing_file=app.config.pairing_file,
+        )
+        return fmt.write(report, spool)
 
     try:
         rows = audited(app.store, caller, kind, filters, fmt.name, write)
@@ -154,6 +167,13 @@ def _report(kind: str) -> Response:
             raise ApiError(501, "format_unavailable", str(err)) from None
         if isinstance(err, MappingError):
             raise _mapping_invalid() from None
+        if isinstance(err, PairingFileError):
+            raise ApiError(
+                500,
+                "pairing_invalid",
+                "the pairing file is invalid, so nothing can be computed: an admin runs "
+                "`mentorbridge pairing check` and fixes what it lists",
+            ) from None
         raise
     return _download(kind, fmt, spool, rows, generated_at)
 
