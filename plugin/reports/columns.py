@@ -6,6 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mentorbridge.plugin.reports.impact_tables import COHORT_COLUMNS, PARTICIPATION_COLUMNS
+from mentorbridge.plugin.reports.pairing_tables import (
+    COVERAGE_COLUMNS,
+    DIVERSITY_COLUMNS,
+    SCORE_BAND_COLUMNS,
+    SCORE_SUMMARY_COLUMNS,
+)
 from mentorbridge.plugin.reports.succession_views import (
     CANDIDATE_COLUMNS,
     PLAN_COLUMNS,
@@ -26,6 +32,12 @@ REPORT_VIEWS: dict[str, tuple[tuple[str, Sequence[Column]], ...]] = {
         ("cohorts", COHORT_COLUMNS),
         ("participation_by_organisation", PARTICIPATION_COLUMNS),
         ("participation_by_region", PARTICIPATION_COLUMNS),
+    ),
+    "pairing": (
+        ("coverage", COVERAGE_COLUMNS),
+        ("score_bands", SCORE_BAND_COLUMNS),
+        ("score_summary", SCORE_SUMMARY_COLUMNS),
+        ("diversity", DIVERSITY_COLUMNS),
     ),
 }
 
