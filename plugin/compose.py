@@ -19,6 +19,7 @@ from mentorbridge.plugin.config import Config
 from mentorbridge.plugin.errors import ConfigError
 from mentorbridge.plugin.identity import Identity
 from mentorbridge.plugin.keyring import keyring_from_config
+from mentorbridge.plugin.pairing.intake import IntakeDesk
 from mentorbridge.plugin.recorder import Recorder
 from mentorbridge.plugin.store import connect
 from mentorbridge.plugin.store.credentials import StoredRefreshToken
@@ -150,8 +151,14 @@ def recorder(config: Config, store: Store) -> Recorder:
 
 
 def event_processor(config: Config, store: Store) -> EventProcessor:
-    """The webhook event processor, holding or rejecting events about unknown workers."""
-    return EventProcessor(recorder(config, store), unknown_people=config["web"]["unknown_people"])
+    """The webhook event processor, holding or rejecting events about unknown workers; its
+    intake desk checks ``intake.submitted`` against the pairing file (``pairing.file``, read
+    when intake arrives)."""
+    return EventProcessor(
+        recorder(config, store),
+        unknown_people=config["web"]["unknown_people"],
+        intake=IntakeDesk.from_file(config.pairing_file),
+    )
 
 
 def service_url(config: Config) -> str:

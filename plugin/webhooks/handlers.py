@@ -1,9 +1,14 @@
 """What each event type does: one :class:`~plugin.recorder.Recorder` call, in the caller's
-transaction. Events that carry no time of their own happened at ``occurred_at``."""
+transaction. Events that carry no time of their own happened at ``occurred_at``.
+
+``intake.submitted`` goes to the pairing intake desk instead
+(:class:`~plugin.pairing.intake.IntakeDesk`) and queues no statement: intake themes stay in
+the store."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -12,13 +17,28 @@ from mentorbridge.plugin.recorder import Recorder
 from mentorbridge.plugin.webhooks.events import IncomingEvent
 from mentorbridge.xapi.statements import Event
 
+if TYPE_CHECKING:
+    from mentorbridge.plugin.pairing.intake import IntakeDesk
+
 __all__ = ["HANDLERS", "apply_event", "created_by"]
 
 Handler = Callable[[Recorder, Session, IncomingEvent], tuple[str, ...]]
 
 
-def apply_event(recorder: Recorder, session: Session, event: IncomingEvent) -> tuple[str, ...]:
-    """Record ``event`` in ``session``; the ids of the statements it queued."""
+def apply_event(
+    recorder: Recorder,
+    session: Session,
+    event: IncomingEvent,
+    *,
+    intake: IntakeDesk | None = None,
+) -> tuple[str, ...]:
+    """Record ``event`` in ``session``; the ids of the statements it queued.
+
+    ``intake.submitted`` is recorded by ``intake``, the pairing intake desk; without one it is
+    refused.
+    """
+    if event.type == "intake.submitted":
+        return _intake_submitted(intake, session, event)
     return HANDLERS[event.type](recorder, session, event)
 
 
@@ -182,6 +202,43 @@ def _outcome_release_changed(
         changed_at=event.occurred_at,
         within=session,
     ).statement_ids
+
+
+def _intake_submitted(
+    desk: IntakeDesk | None, session: Session, event: IncomingEvent
+) -> tuple[str, ...]:
+    if desk is None:
+        raise ValidationError(
+            "the event",
+            [
+                (
+                    "$.type",
+                    "intake.submitted is not taken by this event processor: it was built "
+                    "without the pairing intake desk; build it with compose.event_processor "
+                    "(or pass intake=IntakeDesk(...) to EventProcessor)",
+                )
+            ],
+        )
+    d = event.data
+    desk.record(
+        session,
+        programme_key=d["programme_id"],
+        employee_id=d["employee_id"],
+        role=d["role"],
+        themes=d["themes"],
+        languages=d.get("languages", ()),
+        protected_consent=d.get("protected_consent", False),
+        source=event.source,
+        submitted_at=event.occurred_at,
+        where=_intake_path,
+    )
+    return ()  # the themes stay in the store: no statement
+
+
+def _intake_path(field: str, index: int | None) -> str:
+    """An intake field as ``intake.submitted`` names it: ``$.data.programme_id``."""
+    path = "$.data." + ("programme_id" if field == "programme" else field)
+    return path if index is None else f"{path}[{index}]"
 
 
 def _statement_event(event: IncomingEvent) -> Event:

@@ -5,6 +5,8 @@ statements it queues: a failure anywhere leaves none of them. A redelivery gets 
 delivery's answer; the same id with other content is refused. With ``unknown_people = hold``
 an event naming a worker the HRIS mirror does not know yet is kept, with the events that
 build on it, and processed by :meth:`EventProcessor.release_held` after an HRIS sync.
+``intake.submitted`` is recorded by the pairing intake desk (``intake``) and queues no
+statement; an intake naming a worker the mirror does not know is held the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +33,9 @@ from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
 from mentorbridge.plugin.webhooks.events import IncomingEvent, parse_event
 from mentorbridge.plugin.webhooks.handlers import apply_event, created_by
+
+if TYPE_CHECKING:
+    from mentorbridge.plugin.pairing.intake import IntakeDesk
 
 __all__ = ["Accepted", "EventProcessor", "ReleaseReport", "StoreBusyError"]
 
@@ -68,6 +73,8 @@ class EventProcessor:
         recorder: the one way activity enters the store (its store is used too).
         unknown_people: ``reject`` an event naming an unknown worker, or ``hold`` it.
         clock: the time (tests pass a fake one).
+        intake: records ``intake.submitted`` (pairing intake); without it those events are
+            refused.
     """
 
     def __init__(
@@ -76,11 +83,13 @@ class EventProcessor:
         *,
         unknown_people: UnknownPeople = "reject",
         clock: Callable[[], datetime] = utc_now,
+        intake: IntakeDesk | None = None,
     ) -> None:
         self.recorder = recorder
         self.store = recorder.store
         self.unknown_people = unknown_people
         self.clock = clock
+        self.intake = intake
 
     def process(self, event: IncomingEvent) -> Accepted:
         """Record ``event`` and queue its statements, or raise a
@@ -155,7 +164,7 @@ class EventProcessor:
         """Apply ``event`` and fill in ``row``; holds it instead when it must wait."""
         if self.unknown_people == "reject" and row.status != "held":
             try:
-                statement_ids = apply_event(self.recorder, session, event)
+                statement_ids = apply_event(self.recorder, session, event, intake=self.intake)
             except UnknownReferenceError as err:
                 if err.kind != "worker":
                     raise
@@ -169,7 +178,7 @@ class EventProcessor:
             try:
                 # A savepoint, so holding keeps the event row but none of its effects.
                 with session.begin_nested():
-                    statement_ids = apply_event(self.recorder, session, event)
+                    statement_ids = apply_event(self.recorder, session, event, intake=self.intake)
             except UnknownReferenceError as err:
                 if not _must_wait(session, err, exclude=row.id):
                     raise
