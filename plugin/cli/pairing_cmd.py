@@ -15,6 +15,7 @@ from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
 from mentorbridge.plugin.errors import PairingFileError
 from mentorbridge.plugin.pairing.file import load_programmes, programme_named
+from mentorbridge.plugin.pairing.intake import IntakeDesk, import_intake
 from mentorbridge.plugin.pairing.programme import PairingProgramme
 from mentorbridge.plugin.pairing.review import (
     approve,
@@ -202,8 +203,6 @@ def approve_cmd(
 def intake_cmd(app: AppContext, file: Path) -> None:
     """Import intake (themes, languages, consent) from a CSV or JSON Lines FILE: every row is
     checked first, and nothing is stored unless all are valid."""
-    from mentorbridge.plugin.pairing.intake import IntakeDesk, import_intake
-
     desk = IntakeDesk(load_programmes(app.config.pairing_file))
     with compose.open_store(app.config) as store:
         done = import_intake(store, desk, file)

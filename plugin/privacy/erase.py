@@ -55,6 +55,7 @@ from mentorbridge.plugin.store.models import (
     Reflection,
 )
 from mentorbridge.plugin.store.outbox import enqueue
+from mentorbridge.plugin.store.pairing_models import PairingIntake, PairingProposal, PairingRun
 from mentorbridge.xapi.statements import Event, PairContext, StatementBuilder
 
 __all__ = ["ErasureReport", "erase_person"]
@@ -240,6 +241,30 @@ def _erase_hris(
         "hris_workers_blanked": len(workers),
         "competency_assessments_deleted": assessments.rowcount,
         "succession_candidacies_deleted": candidacies.rowcount,
+        **_erase_pairing(session, employee_ids),
+    }
+
+
+def _erase_pairing(session: Session, employee_ids: set[str]) -> dict[str, int]:
+    """Their intake goes; draft pairs naming them go; an approved pair keeps its row (its
+    ``pair`` stays, ended) without their Employee ID; runs forget them as unpaired."""
+    intake = session.execute(
+        delete(PairingIntake).where(PairingIntake.employee_id.in_(employee_ids))
+    )
+    named = PairingProposal.mentee.in_(employee_ids) | PairingProposal.mentor.in_(employee_ids)
+    drafts = session.execute(
+        delete(PairingProposal).where(named, PairingProposal.status != "approved")
+    )
+    for row in session.scalars(select(PairingProposal).where(named)):
+        row.mentee = "" if row.mentee in employee_ids else row.mentee
+        row.mentor = "" if row.mentor in employee_ids else row.mentor
+    for run in session.scalars(select(PairingRun)):
+        kept = [u for u in run.unmatched if u.get("employee_id") not in employee_ids]
+        if len(kept) != len(run.unmatched):
+            run.unmatched = kept
+    return {
+        "pairing_intake_deleted": intake.rowcount,
+        "pairing_drafts_deleted": drafts.rowcount,
     }
 
 

@@ -27,10 +27,11 @@ __all__ = [
 EVENTS_PATH = "/webhooks/v1/events"
 #: The shipped example events (``schemas/webhooks/examples/<name>.json``) in the order that
 #: tells one pair's story; sent in this order to a store holding the sample tenant, each is
-#: accepted. The pair is formed, a session booked and held, a reflection, a goal and a rating
-#: follow (its release taken back the next morning), the next session is booked and called
-#: off, the goal is reached, the pair ends.
+#: accepted. The executive's pairing intake comes first; then the pair is formed, a session
+#: booked and held, a reflection, a goal and a rating follow (its release taken back the next
+#: morning), the next session is booked and called off, the goal is reached, the pair ends.
 EXAMPLE_SEQUENCE = (
+    "intake.submitted",
     "pair.created",
     "session.scheduled",
     "session.completed",

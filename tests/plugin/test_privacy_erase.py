@@ -121,6 +121,8 @@ def test_erase_deletes_their_reflections_and_goal_wording_and_blanks_hris_fields
         "hris_workers_blanked": 1,
         "competency_assessments_deleted": 1,
         "succession_candidacies_deleted": 1,
+        "pairing_intake_deleted": 0,
+        "pairing_drafts_deleted": 0,
         "webhook_events_scrubbed": 1,
         "evidence_deleted": 0,
         "evidence_statements_voided": 0,
@@ -371,3 +373,66 @@ def test_the_privacy_migration_downgrades_and_upgrades_again(store_url: str) -> 
         assert current_revision(store) == "0004"
         upgrade(store)
         assert current_revision(store) == head_revision()
+
+
+def test_erase_removes_their_pairing_intake_drafts_and_unpaired_entries(
+    recorder: Recorder, store: Store
+) -> None:
+    from mentorbridge.plugin.store.pairing_models import (
+        PairingIntake,
+        PairingProposal,
+        PairingRun,
+    )
+
+    build_record(recorder, store)
+    breakdown = {"themes": {"value": 0.0, "weight": 60.0, "points": 0.0}}
+    with store.transaction() as session:
+        session.add(
+            PairingIntake(
+                programme_key="rm",
+                employee_id="EXEC-1",
+                role="mentee",
+                themes=["AI"],
+                languages=["en"],
+                source="test",
+            )
+        )
+        run = PairingRun(
+            programme_key="rm",
+            objective="best",
+            mentees=1,
+            mentors=2,
+            pairs=1,
+            total_score=0.0,
+            unmatched=[
+                {"employee_id": "EXEC-1", "role": "mentee", "reason": "r"},
+                {"employee_id": "JUN-9", "role": "mentor", "reason": "r"},
+            ],
+        )
+        session.add(run)
+        session.flush()
+        for status, mentor in (("proposed", "JUN-2"), ("approved", "JUN-1")):
+            session.add(
+                PairingProposal(
+                    run_id=run.id,
+                    programme_key="rm",
+                    mentee="EXEC-1",
+                    mentor=mentor,
+                    status=status,
+                    score=0.0,
+                    breakdown=breakdown,
+                    rules={},
+                    pair_key="rm-pair-1" if status == "approved" else None,
+                )
+            )
+    report = erase(store)
+    with store.reading() as session:
+        intake = session.scalars(select(PairingIntake)).all()
+        proposals = session.scalars(select(PairingProposal)).all()
+        unmatched = session.scalar(select(PairingRun)).unmatched
+    assert intake == []
+    assert [(p.mentee, p.mentor, p.status) for p in proposals] == [("", "JUN-1", "approved")]
+    assert [u["employee_id"] for u in unmatched] == ["JUN-9"]
+    assert report.counts["pairing_intake_deleted"] == 1
+    assert report.counts["pairing_drafts_deleted"] == 1
+    assert "EXEC-1" not in dump(store)
