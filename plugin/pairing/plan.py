@@ -59,7 +59,9 @@ def plan_pairs(pool: Pool, *, objective: Objective | None = None) -> PairingPlan
     mentor_capacity = np.array([p.capacity for p in pool.mentors], dtype=int)
     chosen = assign(found, mentee_capacity, mentor_capacity, objective)
     for _ in range(_RESCUES):
-        if not _rescue(scorer, found, chosen, mentee_capacity, mentor_capacity):
+        if not _rescue(
+            scorer, programme.candidates, found, chosen, mentee_capacity, mentor_capacity
+        ):
             break
         chosen = assign(found, mentee_capacity, mentor_capacity, objective)
     pairs = []
@@ -85,13 +87,15 @@ def plan_pairs(pool: Pool, *, objective: Objective | None = None) -> PairingPlan
 
 def _rescue(
     scorer: Scorer,
+    per_person: int,
     found: Candidates,
     chosen: np.ndarray,
     mentee_capacity: np.ndarray,
     mentor_capacity: np.ndarray,
 ) -> bool:
-    """Give executives left with room, whose kept candidates were all taken, every mentor who
-    still has room and passes the rules; ``True`` if that added candidates (solve again)."""
+    """Give executives left with room, whose kept candidates were all taken, their best
+    ``per_person`` mentors who still have room and pass the rules; ``True`` if that added
+    candidates (solve again)."""
     taken = np.bincount(found.mentor[chosen], minlength=len(mentor_capacity))
     paired = np.bincount(found.mentee[chosen], minlength=len(mentee_capacity))
     kept = np.bincount(found.mentee, minlength=len(mentee_capacity))
@@ -99,20 +103,24 @@ def _rescue(
     free = taken < mentor_capacity
     if not len(waiting) or not free.any():
         return False
-    known = set(zip(found.mentee.tolist(), found.mentor.tolist(), strict=True))
+    by_mentee = found.mentor[np.argsort(found.mentee, kind="stable")]
+    starts = np.concatenate([[0], np.cumsum(kept)])
     extra_mentee, extra_mentor, extra_score = [], [], []
     for i in waiting:
         scores = scorer.block(int(i), int(i) + 1).scores[0]
-        for j in np.flatnonzero(np.isfinite(scores) & free):
-            if (int(i), int(j)) not in known:
-                extra_mentee.append(int(i))
-                extra_mentor.append(int(j))
-                extra_score.append(scores[j])
-    if not extra_mentee:
+        usable = np.isfinite(scores) & free
+        usable[by_mentee[starts[i] : starts[i + 1]]] = False  # already candidates
+        mentors = np.flatnonzero(usable)
+        if len(mentors) > per_person:  # their best free mentors, as many as first kept
+            mentors = mentors[np.argpartition(-scores[mentors], per_person - 1)[:per_person]]
+        extra_mentee.append(np.full(len(mentors), i))
+        extra_mentor.append(mentors)
+        extra_score.append(scores[mentors])
+    if not extra_mentee or not sum(len(m) for m in extra_mentor):
         return False
-    found.mentee = np.concatenate([found.mentee, extra_mentee])
-    found.mentor = np.concatenate([found.mentor, extra_mentor])
-    found.score = np.concatenate([found.score, extra_score])
+    found.mentee = np.concatenate([found.mentee, *extra_mentee])
+    found.mentor = np.concatenate([found.mentor, *extra_mentor])
+    found.score = np.concatenate([found.score, *extra_score])
     return True
 
 
