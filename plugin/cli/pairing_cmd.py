@@ -153,13 +153,14 @@ def lock_cmd(
 ) -> None:
     """Keep PROPOSAL through every re-run, or pair --mentee with --mentor by hand (a swap)."""
     spec = _programme(app, programme)
-    if (proposal is None) == (mentee is None or mentor is None):
+    by_hand = (mentee, mentor) if mentee is not None and mentor is not None else None
+    if (proposal is None) == (by_hand is None):
         raise click.UsageError("give a PROPOSAL id, or --mentee and --mentor (not both)")
     with compose.open_store(app.config) as store:
-        if proposal is not None:
-            row = lock(store, spec.key, proposal)
+        if by_hand is not None:
+            row = lock_pair(store, spec, *by_hand, today=_today())
         else:
-            row = lock_pair(store, spec, mentee, mentor, today=_today())  # type: ignore[arg-type]
+            row = lock(store, spec.key, proposal)
     click.echo(f"locked {row.id}: {row.mentee} <- {row.mentor} (score {row.score:.1f})")
 
 

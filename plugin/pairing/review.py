@@ -217,10 +217,15 @@ def lock_pair(
         for who, index, role in ((mentee, mentees, "mentee"), (mentor, mentors, "mentor")):
             if who not in index:
                 raise ConflictError(_not_available(session, pool, who, role, today))
-        pool.rejected.discard((mentee, mentor))
-        scorer = Scorer(pool)
+        # Scored on its own: a pool of the two (the rest of the pool does not change a score).
+        pair = Pool(
+            programme,
+            today,
+            [pool.mentees[mentees[mentee]]],
+            [pool.mentors[mentors[mentor]]],
+        )
         try:
-            score, breakdown, rules = scorer.explain(mentees[mentee], mentors[mentor])
+            score, breakdown, rules = Scorer(pair).explain(0, 0)
         except ValueError as err:
             raise ConflictError(f"{mentee} and {mentor} cannot be paired: {err}") from None
         row = PairingProposal(

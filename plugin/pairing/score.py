@@ -28,8 +28,6 @@ from mentorbridge.plugin.pairing.rules import hard_rules, overlap_minutes, utc_o
 
 __all__ = ["Block", "Scorer"]
 
-_MAX_LANGUAGES = 62
-
 
 @dataclass(slots=True)
 class Block:
@@ -100,20 +98,13 @@ class Scorer:
         )
 
     def _languages(self, mentees: list[Candidate], mentors: list[Candidate]) -> None:
-        self.check_language = self.pool.programme.shared_language
-        spoken = sorted({lang for p in mentees + mentors for lang in p.languages})
-        bits = {lang: 1 << (k % _MAX_LANGUAGES) for k, lang in enumerate(spoken)}
-        if len(spoken) > _MAX_LANGUAGES:  # rare: fall back to exact checks per pair
-            self.check_language = False
-            self._language_pairs = True
-        else:
-            self._language_pairs = False
-        self.mentee_languages = np.array(
-            [sum(bits[lang] for lang in p.languages) for p in mentees], dtype=np.int64
-        )
-        self.mentor_languages = np.array(
-            [sum(bits[lang] for lang in p.languages) for p in mentors], dtype=np.int64
-        )
+        """Who speaks what, as 0/1 matrices: their product counts shared languages."""
+        spoken = {
+            lang: k
+            for k, lang in enumerate(sorted({x for p in mentees + mentors for x in p.languages}))
+        }
+        self.mentee_languages = _indicator(mentees, spoken)
+        self.mentor_languages = _indicator(mentors, spoken)
 
     def _exclusions(self, pool: Pool) -> None:
         """Per executive, the mentors they may never be paired with."""
@@ -137,8 +128,6 @@ class Scorer:
                 ids += by_manager.get(person.manager, [])
             if person.employee_id in mentor_index:
                 ids.append(mentor_index[person.employee_id])
-            if self._language_pairs and pool.programme.shared_language:
-                ids += [j for j, m in enumerate(pool.mentors) if not person.languages & m.languages]
             ids += rejected.get(person.employee_id, [])
             self.excluded.append(np.array(sorted(set(ids)), dtype=int))
 
@@ -160,8 +149,8 @@ class Scorer:
             scores = scores + weight * value
         ok = self.zone_ok[self.mentee_zone[rows]][:, self.mentor_zone]
         shared_hours = ok.sum(axis=1)
-        if self.check_language:
-            ok &= (self.mentee_languages[rows, None] & self.mentor_languages[None, :]) != 0
+        if self.pool.programme.shared_language:
+            ok &= (self.mentee_languages[rows] @ self.mentor_languages.T) > 0
         for offset, excluded in enumerate(self.excluded[rows]):
             ok[offset, excluded] = False
         scores[~ok] = -np.inf
@@ -218,6 +207,13 @@ def _codes(
         [-1 if v is None else interned.setdefault(v, len(interned)) for v in values],
         dtype=np.int64,
     )
+
+
+def _indicator(people: list[Candidate], index: dict[str, int]) -> np.ndarray:
+    matrix = np.zeros((len(people), len(index)))
+    for row, person in enumerate(people):
+        matrix[row, [index[lang] for lang in person.languages]] = 1.0
+    return matrix
 
 
 def _differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:

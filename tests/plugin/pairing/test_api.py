@@ -14,14 +14,13 @@ from mentorbridge.plugin.reports.access import create_token
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.models import Pair
 from mentorbridge.plugin.web import create_app
-from tests.plugin.pairing.test_review import tenant  # noqa: F401 - the fixture
 from tests.plugin.web.conftest import web_config
 
 PROGRAMME = "rm-api"
 
 
 @pytest.fixture
-def client(tenant: Store, store_url: str, tmp_path: Path) -> FlaskClient:  # noqa: F811
+def client(tenant: Store, store_url: str, tmp_path: Path) -> FlaskClient:
     pairing_file = tmp_path / "pairing.toml"
     pairing_file.write_text(
         f'[programmes.{PROGRAMME}]\nname = "API"\nthemes = ["AI"]\n'
@@ -40,7 +39,7 @@ def _auth(store: Store, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_only_an_admin_token_opens_pairing(client: FlaskClient, tenant: Store) -> None:  # noqa: F811
+def test_only_an_admin_token_opens_pairing(client: FlaskClient, tenant: Store) -> None:
     assert client.get(f"/api/pairing/{PROGRAMME}").status_code == 401
     talent = client.get(f"/api/pairing/{PROGRAMME}", headers=_auth(tenant, "talent"))
     assert talent.status_code == 403 and "admin" in talent.get_json()["message"]
@@ -50,7 +49,7 @@ def test_only_an_admin_token_opens_pairing(client: FlaskClient, tenant: Store) -
     assert unknown.status_code == 422 and PROGRAMME in unknown.get_json()["message"]
 
 
-def test_propose_review_and_approve_over_http(client: FlaskClient, tenant: Store) -> None:  # noqa: F811
+def test_propose_review_and_approve_over_http(client: FlaskClient, tenant: Store) -> None:
     admin = _auth(tenant, "admin")
     proposed = client.post(f"/api/pairing/{PROGRAMME}/propose", json={}, headers=admin)
     assert proposed.status_code == 200, proposed.get_json()

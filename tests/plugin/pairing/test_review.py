@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,37 +24,7 @@ from mentorbridge.plugin.store.webhook_models import WebhookEvent
 from mentorbridge.plugin.webhooks.processor import EventProcessor
 from mentorbridge.xapi.statements import StatementBuilder
 from tests.conftest import SETTINGS, keys_env
-from tests.plugin.pairing.tenant import TODAY, add_workers, programme
-
-EXECUTIVES = ["E1", "E2", "E3"]
-JUNIORS = ["J1", "J2", "J3", "J4"]
-
-
-@pytest.fixture
-def tenant(store: Store) -> Store:
-    """A CEO; three executives under them; four juniors under managers below E1 and E2."""
-    add_workers(
-        store,
-        [
-            {"employee_id": "CEO", "management_level": "1 Chief Executive"},
-            *(
-                {"employee_id": e, "management_level": "2 Senior Executive", "manager": "CEO"}
-                for e in EXECUTIVES
-            ),
-            {"employee_id": "M1", "management_level": "5 Manager", "manager": "E1"},
-            {"employee_id": "M2", "management_level": "5 Manager", "manager": "E2"},
-            *(
-                {
-                    "employee_id": j,
-                    "management_level": "6 Individual Contributor",
-                    "manager": "M1" if k < 2 else "M2",
-                    "hire_date": date(2026, 3, 1),
-                }
-                for k, j in enumerate(JUNIORS)
-            ),
-        ],
-    )
-    return store
+from tests.plugin.pairing.tenant import TODAY, programme
 
 
 def _processor(store: Store) -> EventProcessor:
