@@ -1,10 +1,11 @@
-"""Build the reverse-mentoring profile's statements with ``tincan`` and freeze their bytes.
+"""Build the reverse-mentoring profile's statements as plain JSON objects and freeze their bytes.
 
-tincan 1.0.0 models and serializes; :meth:`StatementBuilder._finish` undoes its quirks. It
-writes ``version: "1.0.3"`` (we leave version out), ``+00:00`` timestamps with microseconds (we
-write UTC milliseconds with ``Z``) and padded durations (we write canonical ones). Every
-statement is validated before it leaves this module, and carries a deterministic id, so a
-replay of the same event is an exact duplicate.
+Statements are written out as dicts, not through a model library: a webhook builds two per
+event and the mapper hundreds of thousands per run, and model objects cost more than the
+checks. Version is left out, timestamps are UTC milliseconds with ``Z`` and durations
+canonical. Every statement is validated before it leaves this module, and carries a
+deterministic id, so a replay of the same event is an exact duplicate; the bytes of every
+template are pinned by ``tests/xapi/golden_statements.json``.
 """
 
 from __future__ import annotations
@@ -14,24 +15,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+
+#: A JSON object of a statement (an agent, an activity, a context …).
+Json = dict[str, Any]
 from urllib.parse import quote
 
-from tincan import (
-    Activity,
-    ActivityDefinition,
-    Agent,
-    AgentAccount,
-    Context,
-    ContextActivities,
-    Extensions,
-    Group,
-    LanguageMap,
-    Result,
-    Score,
-    StatementRef,
-    Verb,
-)
-from tincan import Statement as TinCanStatement
 
 from mentorbridge.xapi import vocab
 from mentorbridge.xapi.profile import load_profile
@@ -220,7 +208,7 @@ class StatementBuilder:
             actor=self._person(pair.mentee),
             verb=vocab.ATTENDED,
             target=self._session(session, sequence),
-            result=Result(completion=True),
+            result={"completion": True},
             duration=duration,
             context=self._context(pair, instructor=self._person(pair.mentor)),
             timestamp=started_at,
@@ -243,7 +231,7 @@ class StatementBuilder:
             actor=self._person(pair.mentor),
             verb=vocab.MENTORED,
             target=self._session(session, sequence),
-            result=Result(completion=True),
+            result={"completion": True},
             duration=duration,
             context=self._context(pair, team=self._team(pair)),
             timestamp=started_at,
@@ -322,7 +310,7 @@ class StatementBuilder:
             actor=self._person(owner),
             verb=vocab.ACHIEVED,
             target=self._goal(goal),
-            result=Result(success=True, completion=True),
+            result={"success": True, "completion": True},
             context=self._context(pair, statement=planned_statement_id),
             timestamp=achieved_at,
         )
@@ -361,7 +349,9 @@ class StatementBuilder:
             target=self._activity(
                 self.competency_iri(competency_id), vocab.COMPETENCY, competency_name
             ),
-            result=Result(score=Score(raw=raw, min=low, max=high, scaled=scaled)),
+            result={
+                "score": {"raw": float(raw), "min": float(low), "max": float(high), "scaled": scaled}
+            },
             context=self._context(
                 pair,
                 instructor=instructor,
@@ -400,8 +390,6 @@ class StatementBuilder:
         """
         if not 0 <= level <= 1:
             raise ValueError(f"level {level} is not within 0..1")
-        # Written out rather than through tincan: a full mapper run builds one per changed
-        # row (hundreds of thousands), and tincan's models cost more than the checks.
         language = self.settings.language
         registration = self.evidence_registration(subject, competency_key, side)
         data = {
@@ -462,73 +450,78 @@ class StatementBuilder:
             registration = pair.registration
         if registration is None:
             raise ValueError("a voiding statement needs the pair or the registration it is in")
-        context = Context(registration=registration, language=self.settings.language)
-        context.context_activities = ContextActivities(category=[self._version_activity()])
+        context = {
+            "registration": str(registration),
+            "language": self.settings.language,
+            "contextActivities": {"category": [self._version_activity()]},
+        }
         return self._finish(
             "statement-voided",
             event,
             role=f"voids/{target_id}",
             actor=self._service(),
             verb=vocab.VOIDED,
-            target=StatementRef(id=uuid.UUID(target_id)),
+            target=_statement_ref(target_id),
             context=context,
             timestamp=voided_at,
         )
 
     # -- parts ------------------------------------------------------------------------------
 
-    def _person(self, opaque_id: str) -> Agent:
-        return Agent(
-            account=AgentAccount(home_page=self.settings.identity_home_page, name=opaque_id)
-        )
+    def _person(self, opaque_id: str) -> Json:
+        return {
+            "objectType": "Agent",
+            "account": {"homePage": self.settings.identity_home_page, "name": opaque_id},
+        }
 
-    def _service(self) -> Agent:
+    def _service(self) -> Json:
         return self._person(self.settings.service_account)
 
-    def _team(self, pair: PairContext) -> Group:
-        return Group(
-            account=AgentAccount(
-                home_page=f"{self.settings.activity_base}/pairs",
-                name=str(uuid.uuid5(self.namespace, f"pairs/{pair.key}")),
-            ),
-            member=[self._person(pair.mentor), self._person(pair.mentee)],
-        )
+    def _team(self, pair: PairContext) -> Json:
+        return {
+            "objectType": "Group",
+            "account": {
+                "homePage": f"{self.settings.activity_base}/pairs",
+                "name": str(uuid.uuid5(self.namespace, f"pairs/{pair.key}")),
+            },
+            "member": [self._person(pair.mentor), self._person(pair.mentee)],
+        }
 
-    def _activity(self, iri: str, kind: str, name: str | None = None) -> Activity:
-        definition = ActivityDefinition(type=kind)
+    def _activity(self, iri: str, kind: str, name: str | None = None) -> Json:
+        definition: Json = {"type": kind}
         if name:
-            definition.name = LanguageMap({self.settings.language: name})
-        return Activity(id=iri, definition=definition)
+            definition["name"] = {self.settings.language: name}
+        return {"objectType": "Activity", "id": iri, "definition": definition}
 
-    def _session(self, session: str, sequence: int) -> Activity:
+    def _session(self, session: str, sequence: int) -> Json:
         return self._activity(
             self.activity_id("sessions", session),
             vocab.MEETING,
             f"Reverse-mentoring session {sequence}",
         )
 
-    def _session_ref(self, session: str) -> Activity:
+    def _session_ref(self, session: str) -> Json:
         return self._activity(self.activity_id("sessions", session), vocab.MEETING)
 
-    def _goal(self, goal: str) -> Activity:
+    def _goal(self, goal: str) -> Json:
         return self._activity(self.activity_id("goals", goal), vocab.GOAL, "Mentoring goal")
 
-    def _version_activity(self) -> Activity:
-        return Activity(id=self.vocabulary.version)
+    def _version_activity(self) -> Json:
+        return {"objectType": "Activity", "id": self.vocabulary.version}
 
     def _context(
         self,
         pair: PairContext,
         *,
-        instructor: Agent | None = None,
-        team: Group | None = None,
-        parent: Activity | None = None,
+        instructor: Json | None = None,
+        team: Json | None = None,
+        parent: Json | None = None,
         statement: str | None = None,
         extensions: dict[str, Any] | None = None,
-    ) -> Context:
+    ) -> Json:
         base = self.settings.activity_base
-        activities = ContextActivities(
-            grouping=[
+        activities: Json = {
+            "grouping": [
                 self._activity(
                     f"{base}/programmes/{_slug(pair.programme)}",
                     self.vocabulary.programme,
@@ -536,24 +529,24 @@ class StatementBuilder:
                 ),
                 self._activity(self.activity_id("pairs", pair.key), self.vocabulary.pair),
             ],
-            category=[self._version_activity()],
-        )
+            "category": [self._version_activity()],
+        }
         if parent is not None:
-            activities.parent = [parent]
-        context = Context(
-            registration=pair.registration,
-            platform=self.settings.platform,
-            language=self.settings.language,
-            context_activities=activities,
-        )
+            activities["parent"] = [parent]
+        context: Json = {
+            "registration": str(pair.registration),
+            "platform": self.settings.platform,
+            "language": self.settings.language,
+            "contextActivities": activities,
+        }
         if instructor is not None:
-            context.instructor = instructor
+            context["instructor"] = instructor
         if team is not None:
-            context.team = team
+            context["team"] = team
         if statement is not None:
-            context.statement = StatementRef(id=uuid.UUID(statement))
+            context["statement"] = _statement_ref(statement)
         if extensions:
-            context.extensions = Extensions(extensions)
+            context["extensions"] = dict(extensions)
         return context
 
     def _finish(
@@ -561,30 +554,25 @@ class StatementBuilder:
         template: str,
         event: Event,
         *,
-        actor: Agent,
+        actor: Json,
         verb: str,
-        target: Any,
-        context: Context,
+        target: Json,
+        context: Json,
         timestamp: datetime,
-        result: Result | None = None,
+        result: Json | None = None,
         duration: timedelta | None = None,
         role: str | None = None,
     ) -> BuiltStatement:
-        statement_id = self.statement_id(event, role or template)
-        statement = TinCanStatement(
-            id=uuid.UUID(statement_id),
-            actor=actor,
-            verb=Verb(
-                id=verb, display=LanguageMap({self.settings.language: vocab.VERB_DISPLAY[verb]})
-            ),
-            object=target,
-            context=context,
-        )
+        data: Json = {
+            "id": self.statement_id(event, role or template),
+            "actor": actor,
+            "verb": {"id": verb, "display": {self.settings.language: vocab.VERB_DISPLAY[verb]}},
+            "object": target,
+            "context": context,
+            "timestamp": format_timestamp(timestamp),
+        }
         if result is not None:
-            statement.result = result
-        statement.version = None  # tincan defaults to 1.0.3; xAPI says leave it unset
-        data = statement.as_version("1.0.3")
-        data["timestamp"] = format_timestamp(timestamp)  # tincan writes +00:00 and microseconds
+            data["result"] = result
         if duration is not None:
             data.setdefault("result", {})["duration"] = format_duration(duration)
         return self._seal(template, data)
@@ -606,6 +594,10 @@ class StatementBuilder:
             payload=payload.encode("utf-8"),
             data=data,
         )
+
+
+def _statement_ref(statement_id: str) -> Json:
+    return {"objectType": "StatementRef", "id": str(uuid.UUID(statement_id))}
 
 
 def _slug(key: str) -> str:

@@ -165,7 +165,7 @@ def test_a_competency_level_carries_the_level_its_name_and_the_side(
 
 
 def test_a_competency_level_is_exactly_this_statement(builder: StatementBuilder) -> None:
-    # Built by hand, not through tincan (see the builder): every field spelled out here.
+    # Every field spelled out here.
     built = competency_level(builder)
     profile = vocab.DEFAULT_PROFILE_IRI
     assert json.loads(built.payload) == {
@@ -271,7 +271,7 @@ def voiding_event() -> Event:
     return Event(source="mapper", id="x")
 
 
-def test_tincan_quirks_are_undone(builder: StatementBuilder) -> None:
+def test_no_version_utc_millisecond_timestamps_canonical_durations_uuid_ids(builder: StatementBuilder) -> None:
     data = json.loads(every_template(builder)["session-attended"].payload)
     assert "version" not in data
     assert data["timestamp"] == "2026-11-03T10:02:11.123Z"
