@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from mentorbridge.plugin.errors import ConflictError, UnknownReferenceError
 from mentorbridge.plugin.mapping.dirty import mark_dirty
@@ -31,7 +32,7 @@ from mentorbridge.plugin.store.models import (
     Programme,
     Reflection,
 )
-from mentorbridge.plugin.store.outbox import enqueue
+from mentorbridge.plugin.store.outbox import enqueue, enqueue_many
 from mentorbridge.xapi.statements import BuiltStatement, Event, PairContext, StatementBuilder
 
 __all__ = ["Recorded", "Recorder"]
@@ -160,27 +161,30 @@ class Recorder:
         with self._unit(within) as session:
             pair_row = _active_pair(session, pair, lock=True)
             _absent(session, MentoringSession, session_key, "session")
-            row = MentoringSession(
-                key=session_key,
-                pair_id=pair_row.id,
-                sequence=_next_sequence(session, pair_row),
-                status="scheduled",
-                planned_start=planned_start,
-                planned_minutes=planned_minutes,
-                themes=[],
-            )
-            session.add(row)
-            session.flush()
+            sequence = _next_sequence(session, pair_row)
             built = self.builder.session_scheduled(
                 event,
-                self._pair_context(session, pair_row),
+                self._pair_context(pair_row),
                 session=session_key,
-                sequence=row.sequence,
+                sequence=sequence,
                 planned_start=planned_start,
                 planned_duration=timedelta(minutes=planned_minutes) if planned_minutes else None,
                 scheduled_at=scheduled_at,
             )
-            return _queue(session, [built], session_id=row.id)
+            row_id = session.scalar(
+                insert(_SESSIONS)
+                .values(
+                    key=session_key,
+                    pair_id=pair_row.id,
+                    sequence=sequence,
+                    status="scheduled",
+                    planned_start=planned_start,
+                    planned_minutes=planned_minutes,
+                    themes=[],
+                )
+                .returning(_SESSIONS.c.id)
+            )
+            return _queue(session, [built], session_id=row_id)
 
     def complete_session(
         self,
@@ -202,46 +206,48 @@ class Recorder:
             pair_row = _active_pair(session, pair, lock=True)
             if attendees is not None:
                 _check_attendees(session, pair_row, attendees)
-            row = session.scalar(
-                select(MentoringSession).where(MentoringSession.key == session_key)
-            )
-            if row is None:
-                row = MentoringSession(
-                    key=session_key,
-                    pair_id=pair_row.id,
-                    sequence=_next_sequence(session, pair_row),
-                    status="scheduled",
-                    themes=[],
-                )
-                session.add(row)
-            elif row.pair_id != pair_row.id:
+            known = session.execute(
+                select(
+                    _SESSIONS.c.id, _SESSIONS.c.pair_id, _SESSIONS.c.status, _SESSIONS.c.sequence
+                ).where(_SESSIONS.c.key == session_key)
+            ).first()
+            if known is not None and known.pair_id != pair_row.id:
                 raise ConflictError(f"session {session_key!r} belongs to another pair")
-            elif row.status != "scheduled":
-                raise ConflictError(f"session {session_key!r} is already {row.status}")
+            if known is not None and known.status != "scheduled":
+                raise ConflictError(f"session {session_key!r} is already {known.status}")
+            sequence = known.sequence if known is not None else _next_sequence(session, pair_row)
             duration = timedelta(minutes=duration_minutes)
-            row.status, row.started_at = "completed", started_at
-            row.duration_seconds, row.themes = round(duration.total_seconds()), list(themes)
-            session.flush()
-            context = self._pair_context(session, pair_row)
-            attended = self.builder.session_attended(
-                event,
-                context,
-                session=session_key,
-                sequence=row.sequence,
-                started_at=started_at,
-                duration=duration,
-            )
-            mentored = self.builder.session_mentored(
-                event,
-                context,
-                session=session_key,
-                sequence=row.sequence,
-                started_at=started_at,
-                duration=duration,
-            )
-            row.attended_statement_id, row.mentored_statement_id = attended.id, mentored.id
+            context = self._pair_context(pair_row)
+            built = [
+                build(
+                    event,
+                    context,
+                    session=session_key,
+                    sequence=sequence,
+                    started_at=started_at,
+                    duration=duration,
+                )
+                for build in (self.builder.session_attended, self.builder.session_mentored)
+            ]
+            values = {
+                "status": "completed",
+                "started_at": started_at,
+                "duration_seconds": round(duration.total_seconds()),
+                "themes": list(themes),
+                "attended_statement_id": built[0].id,
+                "mentored_statement_id": built[1].id,
+            }
+            if known is None:
+                row_id = session.scalar(
+                    insert(_SESSIONS)
+                    .values(key=session_key, pair_id=pair_row.id, sequence=sequence, **values)
+                    .returning(_SESSIONS.c.id)
+                )
+            else:
+                row_id = known.id
+                session.execute(update(_SESSIONS).where(_SESSIONS.c.id == row_id).values(values))
             mark_dirty(session, (pair_row.mentee_id, pair_row.mentor_id))
-            return _queue(session, [attended, mentored], session_id=row.id)
+            return _queue(session, built, session_id=row_id)
 
     def cancel_session(
         self,
@@ -273,15 +279,14 @@ class Recorder:
                 )
                 .order_by(OutboxStatement.id)
             ).all()
-            pair_row = session.get(Pair, row.pair_id)
+            pair_row = _pair_by_id(session, row.pair_id)
             mark_dirty(session, (pair_row.mentee_id, pair_row.mentor_id))
-            context = self._pair_context(session, pair_row)
+            context = self._pair_context(pair_row)
             built = [
                 self.builder.voiding(event, context, target_id=target, voided_at=cancelled_at)
                 for target in targets
             ]
-            for statement, target in zip(built, targets, strict=True):
-                enqueue(session, statement, session_id=row.id, voids=target)
+            enqueue_many(session, list(zip(built, targets, strict=True)), session_id=row.id)
             return Recorded(tuple(s.id for s in built))
 
     # -- reflections, goals, outcomes ------------------------------------------------------
@@ -304,7 +309,7 @@ class Recorder:
             if row.status == "cancelled":
                 raise ConflictError(f"session {session_key!r} was cancelled")
             _absent(session, Reflection, reflection_key, "reflection")
-            pair_row = session.get(Pair, row.pair_id)
+            pair_row = _pair_by_id(session, row.pair_id)
             author_row = _member(session, pair_row, author)
             session.add(
                 Reflection(
@@ -318,7 +323,7 @@ class Recorder:
             )
             built = self.builder.reflection_submitted(
                 event,
-                self._pair_context(session, pair_row),
+                self._pair_context(pair_row),
                 session=session_key,
                 reflection=reflection_key,
                 author=author_row.opaque_id,
@@ -350,7 +355,7 @@ class Recorder:
                 session_row = _session_row(session, session_key)
             built = self.builder.goal_planned(
                 event,
-                self._pair_context(session, pair_row),
+                self._pair_context(pair_row),
                 goal=goal_key,
                 owner=owner_row.opaque_id,
                 target_date=target_date,
@@ -381,11 +386,11 @@ class Recorder:
             if goal.status == "achieved":
                 raise ConflictError(f"goal {goal_key!r} is already achieved")
             goal.status, goal.achieved_at = "achieved", achieved_at
-            pair_row = session.get(Pair, goal.pair_id)
+            pair_row = _pair_by_id(session, goal.pair_id)
             owner = session.get(Person, goal.owner_id)
             built = self.builder.goal_achieved(
                 event,
-                self._pair_context(session, pair_row),
+                self._pair_context(pair_row),
                 goal=goal_key,
                 owner=owner.opaque_id,
                 planned_statement_id=goal.planned_statement_id,
@@ -419,7 +424,7 @@ class Recorder:
                     f"session {session_key!r} is {row.status}; outcomes rest on a completed one"
                 )
             _absent(session, Outcome, outcome_key, "outcome")
-            pair_row = session.get(Pair, row.pair_id)
+            pair_row = _pair_by_id(session, row.pair_id)
             subject_row, rater_row = (
                 _member(session, pair_row, subject),
                 _member(session, pair_row, rater),
@@ -464,7 +469,7 @@ class Recorder:
             if outcome.released == released:
                 return Recorded(())
             row = session.get(MentoringSession, outcome.session_id)
-            pair_row = session.get(Pair, outcome.pair_id)
+            pair_row = _pair_by_id(session, outcome.pair_id)
             outcome.released = released
             mark_dirty(session, (outcome.subject_id,))
             if released:
@@ -478,7 +483,7 @@ class Recorder:
             if target is None or row.status == "cancelled":
                 return Recorded(())  # never sent, or voided with its session already
             built = self.builder.voiding(
-                event, self._pair_context(session, pair_row), target_id=target, voided_at=changed_at
+                event, self._pair_context(pair_row), target_id=target, voided_at=changed_at
             )
             enqueue(session, built, session_id=row.id, voids=target)
             return Recorded((built.id,))
@@ -489,7 +494,7 @@ class Recorder:
         event: Event,
         outcome: Outcome,
         row: MentoringSession,
-        pair_row: Pair,
+        pair_row: PairView,
         released_at: datetime,
     ) -> Recorded:
         """Queue a released outcome's competency-evidence statement."""
@@ -504,7 +509,7 @@ class Recorder:
         )
         built = self.builder.competency_evidence(
             event,
-            self._pair_context(session, pair_row),
+            self._pair_context(pair_row),
             session=row.key,
             competency_id=outcome.competency,
             competency_name=outcome.competency_name,
@@ -519,21 +524,79 @@ class Recorder:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _pair_context(self, session: Session, pair: Pair) -> PairContext:
-        programme = session.get(Programme, pair.programme_id)
+    def _pair_context(self, pair: PairView) -> PairContext:
         return PairContext(
             key=pair.key,
             registration=self.builder.registration(pair.key),
-            programme=programme.key,
-            programme_name=programme.name,
-            mentee=session.get(Person, pair.mentee_id).opaque_id,
-            mentor=session.get(Person, pair.mentor_id).opaque_id,
+            programme=pair.programme,
+            programme_name=pair.programme_name,
+            mentee=pair.mentee_opaque,
+            mentor=pair.mentor_opaque,
         )
 
 
+_SESSIONS = MentoringSession.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class PairView:
+    """A pair with what its statements and membership checks need, read in one query."""
+
+    id: int
+    key: str
+    status: str
+    mentee_id: int
+    mentor_id: int
+    mentee_worker: str
+    mentor_worker: str
+    mentee_opaque: str
+    mentor_opaque: str
+    programme: str
+    programme_name: str
+
+
+def _pair_view_query() -> Select[Any]:
+    pair, programme = Pair.__table__, Programme.__table__
+    mentee, mentor = Person.__table__.alias("mentee"), Person.__table__.alias("mentor")
+    return (
+        select(
+            pair.c.id,
+            pair.c.key,
+            pair.c.status,
+            pair.c.mentee_id,
+            pair.c.mentor_id,
+            mentee.c.worker_id.label("mentee_worker"),
+            mentor.c.worker_id.label("mentor_worker"),
+            mentee.c.opaque_id.label("mentee_opaque"),
+            mentor.c.opaque_id.label("mentor_opaque"),
+            programme.c.key.label("programme"),
+            programme.c.name.label("programme_name"),
+        )
+        .join_from(pair, programme, pair.c.programme_id == programme.c.id)
+        .join(mentee, pair.c.mentee_id == mentee.c.id)
+        .join(mentor, pair.c.mentor_id == mentor.c.id)
+    )
+
+
+_PAIR_VIEW = _pair_view_query()
+
+
+def _pair_view(session: Session, condition: Any, *, lock: bool = False) -> PairView | None:
+    query = _PAIR_VIEW.where(condition)
+    if lock:
+        query = query.with_for_update(of=Pair.__table__)
+    row = session.execute(query).first()
+    return None if row is None else PairView(*row)
+
+
+def _pair_by_id(session: Session, pair_id: int) -> PairView:
+    pair = _pair_view(session, Pair.__table__.c.id == pair_id)
+    assert pair is not None, "a row's pair is kept by a foreign key"
+    return pair
+
+
 def _queue(session: Session, built: list[BuiltStatement], *, session_id: int | None) -> Recorded:
-    for statement in built:
-        enqueue(session, statement, session_id=session_id)
+    enqueue_many(session, [(statement, None) for statement in built], session_id=session_id)
     return Recorded(tuple(s.id for s in built))
 
 
@@ -565,11 +628,10 @@ def _person(session: Session, worker_id: str) -> Person:
     return person
 
 
-def _active_pair(session: Session, key: str, *, lock: bool = False) -> Pair:
+def _active_pair(session: Session, key: str, *, lock: bool = False) -> PairView:
     """The pair ``key``; ``lock`` holds its row until commit (PostgreSQL; SQLite's writes are
     serial anyway), so concurrent requests adding sessions to it number them one at a time."""
-    query = select(Pair).where(Pair.key == key)
-    pair = session.scalar(query.with_for_update() if lock else query)
+    pair = _pair_view(session, Pair.__table__.c.key == key, lock=lock)
     if pair is None:
         raise UnknownReferenceError(f"pair {key!r} is not known", kind="pair", key=key)
     if pair.status != "active":
@@ -577,26 +639,36 @@ def _active_pair(session: Session, key: str, *, lock: bool = False) -> Pair:
     return pair
 
 
-def _member(session: Session, pair: Pair, worker_id: str) -> Person:
-    person = _person(session, worker_id)
-    if person.id not in (pair.mentee_id, pair.mentor_id):
-        raise ConflictError(f"worker {worker_id!r} is not a member of pair {pair.key!r}")
-    return person
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One of a pair's two people."""
+
+    id: int
+    opaque_id: str
 
 
-def _check_attendees(session: Session, pair: Pair, attendees: Sequence[str]) -> None:
-    members = {_person(session, worker_id).id for worker_id in attendees}
-    if len(attendees) != 2 or members != {pair.mentee_id, pair.mentor_id}:
-        raise ConflictError(
-            f"the attendees of a session of pair {pair.key!r} must be its executive mentee "
-            "and its junior mentor, each once"
-        )
+def _member(session: Session, pair: PairView, worker_id: str) -> Member:
+    if worker_id == pair.mentee_worker:
+        return Member(pair.mentee_id, pair.mentee_opaque)
+    if worker_id == pair.mentor_worker:
+        return Member(pair.mentor_id, pair.mentor_opaque)
+    _person(session, worker_id)  # an unknown worker is named as such (and may be waited for)
+    raise ConflictError(f"worker {worker_id!r} is not a member of pair {pair.key!r}")
 
 
-def _next_sequence(session: Session, pair: Pair) -> int:
+def _check_attendees(session: Session, pair: PairView, attendees: Sequence[str]) -> None:
+    if len(attendees) == 2 and set(attendees) == {pair.mentee_worker, pair.mentor_worker}:
+        return
+    for worker_id in attendees:
+        _person(session, worker_id)  # an unknown worker is named as such (and may be waited for)
+    raise ConflictError(
+        f"the attendees of a session of pair {pair.key!r} must be its executive mentee "
+        "and its junior mentor, each once"
+    )
+
+
+def _next_sequence(session: Session, pair: PairView) -> int:
     count = session.scalar(
-        select(func.count())
-        .select_from(MentoringSession)
-        .where(MentoringSession.pair_id == pair.id)
+        select(func.count()).select_from(_SESSIONS).where(_SESSIONS.c.pair_id == pair.id)
     )
     return (count or 0) + 1

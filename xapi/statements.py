@@ -15,15 +15,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-
-#: A JSON object of a statement (an agent, an activity, a context …).
-Json = dict[str, Any]
 from urllib.parse import quote
-
 
 from mentorbridge.xapi import vocab
 from mentorbridge.xapi.profile import load_profile
 from mentorbridge.xapi.validate import validate_statement
+
+#: A JSON object of a statement (an agent, an activity, a context …).
+Json = dict[str, Any]
 
 __all__ = [
     "BuiltStatement",
@@ -339,6 +338,7 @@ class StatementBuilder:
         if not low <= raw <= high or low == high:
             raise ValueError(f"score {raw} is not within a {low}..{high} scale")
         scaled = round((raw - low) / (high - low), 4)
+        score_json = {"raw": float(raw), "min": float(low), "max": float(high), "scaled": scaled}
         instructor = self._person(pair.mentor) if subject == pair.mentee else None
         source = "self-rating" if rater == subject else "peer-rating"
         return self._finish(
@@ -349,9 +349,7 @@ class StatementBuilder:
             target=self._activity(
                 self.competency_iri(competency_id), vocab.COMPETENCY, competency_name
             ),
-            result={
-                "score": {"raw": float(raw), "min": float(low), "max": float(high), "scaled": scaled}
-            },
+            result={"score": score_json},
             context=self._context(
                 pair,
                 instructor=instructor,

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from mentorbridge.plugin.store.base import UTCDateTime
@@ -33,18 +34,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     connection = session.connection()
     dialect = connection.dialect
     for names, group in groups.items():
-        compiled = (
-            insert(table)
-            .inline()
-            .compile(dialect=dialect, column_keys=list(names), for_executemany=True)
-        )
-        order = compiled.positiontup if compiled.positional else None
-        defaulted = set(order if order is not None else compiled.params) - set(names)
-        if defaulted:  # Python-side defaults are SQLAlchemy's to run: name them instead
-            raise ValueError(f"{table.name} rows must give {', '.join(sorted(defaulted))}")
-        processors = {name: _processor(table.c[name].type, dialect) for name in names}
-        active = [(name, p) for name, p in processors.items() if p is not None]
-        if dialect.driver == "psycopg":
+        sql, order, active = _compiled(table, names, dialect)
+        if dialect.driver == "psycopg" and len(group) >= _COPY_FROM:
             _copy(connection, table, names, group, active)
             continue
         params: list[Any] = []
@@ -52,7 +43,30 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
             if active:
                 row = _processed(row, active)
             params.append(row if order is None else tuple(row[name] for name in order))
-        connection.exec_driver_sql(str(compiled), params)
+        connection.exec_driver_sql(sql, params)
+
+
+#: Rows from which ``COPY`` beats an executemany on PostgreSQL (a webhook queues two).
+_COPY_FROM = 50
+
+
+@lru_cache(maxsize=256)
+def _compiled(
+    table: Table, names: tuple[str, ...], dialect: Any
+) -> tuple[str, tuple[str, ...] | None, list[tuple[str, Callable[[Any], Any]]]]:
+    """The insert's SQL, its positional order and the columns' bind processors, worked out once
+    per table, set of columns and dialect (a webhook queues two statements per request)."""
+    compiled = (
+        insert(table)
+        .inline()
+        .compile(dialect=dialect, column_keys=list(names), for_executemany=True)
+    )
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    defaulted = set(order if order is not None else compiled.params) - set(names)
+    if defaulted:  # Python-side defaults are SQLAlchemy's to run: name them instead
+        raise ValueError(f"{table.name} rows must give {', '.join(sorted(defaulted))}")
+    processors = {name: _processor(table.c[name].type, dialect) for name in names}
+    return str(compiled), order, [(name, p) for name, p in processors.items() if p is not None]
 
 
 def _copy(
@@ -69,9 +83,17 @@ def _copy(
     columns = ", ".join(quote.quote(name) for name in names)
     statement = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
     cursor = connection.connection.driver_connection.cursor()
-    with cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([(_processed(row, active) if active else row)[name] for name in names])
+    try:
+        with cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [(_processed(row, active) if active else row)[name] for name in names]
+                )
+    except connection.dialect.loaded_dbapi.Error as err:
+        # As SQLAlchemy raises it for any other statement (an IntegrityError for a clash).
+        raise DBAPIError.instance(
+            statement, None, err, connection.dialect.loaded_dbapi.Error, hide_parameters=True
+        ) from err
 
 
 def _processed(

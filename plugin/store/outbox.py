@@ -35,7 +35,7 @@ def enqueue(
     *,
     session_id: int | None = None,
     voids: str | None = None,
-) -> OutboxStatement:
+) -> None:
     """Queue a built (so already validated) statement in the caller's transaction.
 
     Args:
@@ -44,29 +44,22 @@ def enqueue(
         session_id: the mentoring session whose record produced it (voided with it).
         voids: for a voiding statement, the id of the statement it voids.
     """
-    row = OutboxStatement(
-        statement_id=statement.id,
-        template=statement.template,
-        verb=statement.verb,
-        registration=statement.registration,
-        session_id=session_id,
-        voids_statement_id=voids,
-        body=OutboxPayload(payload=statement.payload),
-        state="pending",
-        attempts=0,
-    )
-    session.add(row)
-    return row
+    enqueue_many(session, [(statement, voids)], session_id=session_id)
 
 
 #: Statements per bulk insert (and per ``IN`` list reading their row ids back).
 _BULK = 5000
 
 
-def enqueue_many(session: Session, statements: Sequence[tuple[BuiltStatement, str | None]]) -> None:
-    """Queue many built statements (each with the id it voids, or ``None``) in the caller's
-    transaction, with two bulk inserts instead of one ORM object per statement. They are
-    delivered in the order given."""
+def enqueue_many(
+    session: Session,
+    statements: Sequence[tuple[BuiltStatement, str | None]],
+    *,
+    session_id: int | None = None,
+) -> None:
+    """Queue built statements (each with the id it voids, or ``None``), all from the mentoring
+    session ``session_id`` if given, in the caller's transaction: two bulk inserts and one read
+    of the new row ids, however many there are. They are delivered in the order given."""
     outbox, payloads = OutboxStatement.__table__, OutboxPayload.__table__
     for start in range(0, len(statements), _BULK):
         part = statements[start : start + _BULK]
@@ -80,7 +73,7 @@ def enqueue_many(session: Session, statements: Sequence[tuple[BuiltStatement, st
                     "template": built.template,
                     "verb": built.verb,
                     "registration": built.registration,
-                    "session_id": None,
+                    "session_id": session_id,
                     "voids_statement_id": voids,
                     "state": "pending",
                     "attempts": 0,

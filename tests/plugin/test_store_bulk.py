@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from mentorbridge.plugin.store.bulk import insert_rows
 from mentorbridge.plugin.store.db import Store
@@ -74,3 +75,33 @@ def test_naive_timestamps_are_refused(store: Store) -> None:
     }
     with store.transaction() as session, pytest.raises(ValueError, match="naive"):
         insert_rows(session, Person.__table__, [row])
+
+
+@pytest.mark.parametrize("rows", [2, 120], ids=["executemany", "bulk path (COPY on PostgreSQL)"])
+def test_a_clash_is_an_integrity_error_and_many_rows_read_back_alike(
+    store: Store, rows: int
+) -> None:
+    people = [
+        {"worker_id": f"W{n}", "opaque_id": f"p-{n}", "active": True, "created_at": CREATED}
+        for n in range(rows)
+    ]
+    with store.transaction() as session:
+        insert_rows(session, Person.__table__, people)
+    with store.reading() as session:
+        read = session.execute(select(Person.worker_id, Person.created_at).order_by(Person.id))
+        assert [tuple(row) for row in read] == [
+            (f"W{n}", CREATED.astimezone(UTC)) for n in range(rows)
+        ]
+    clash = [{**people[-1], "worker_id": "W-new"}]  # the same opaque id
+    with pytest.raises(IntegrityError), store.transaction() as session:
+        insert_rows(session, Person.__table__, clash + _fresh(rows))
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == rows
+
+
+def _fresh(rows: int) -> list[dict]:
+    """Rows enough to take the same path as the first insert did."""
+    return [
+        {"worker_id": f"X{n}", "opaque_id": f"x-{n}", "active": True, "created_at": CREATED}
+        for n in range(rows - 1)
+    ]

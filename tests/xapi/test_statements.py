@@ -271,7 +271,9 @@ def voiding_event() -> Event:
     return Event(source="mapper", id="x")
 
 
-def test_no_version_utc_millisecond_timestamps_canonical_durations_uuid_ids(builder: StatementBuilder) -> None:
+def test_no_version_utc_ms_timestamps_canonical_durations_uuid_ids(
+    builder: StatementBuilder,
+) -> None:
     data = json.loads(every_template(builder)["session-attended"].payload)
     assert "version" not in data
     assert data["timestamp"] == "2026-11-03T10:02:11.123Z"

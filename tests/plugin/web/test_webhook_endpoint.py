@@ -365,7 +365,7 @@ def test_webhook_failure_between_domain_write_and_outbox_leaves_nothing(
     def broken_enqueue(*_args, **_kwargs):
         raise OSError("disk full while queueing the statement")
 
-    monkeypatch.setattr("mentorbridge.plugin.recorder.enqueue", broken_enqueue)
+    monkeypatch.setattr("mentorbridge.plugin.recorder.enqueue_many", broken_enqueue)
     sent = sender.send(example("session.completed"))
     assert sent.status == 500
     assert sent.body["error"] == "internal_error"
