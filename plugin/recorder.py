@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from mentorbridge.plugin.errors import ConflictError, UnknownReferenceError
 from mentorbridge.plugin.mapping.dirty import mark_dirty
+from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.keys import keyring_of
 from mentorbridge.plugin.store.models import (
@@ -33,6 +34,7 @@ from mentorbridge.plugin.store.models import (
     Reflection,
 )
 from mentorbridge.plugin.store.outbox import enqueue, enqueue_many
+from mentorbridge.plugin.store.prepared import Prepared
 from mentorbridge.xapi.statements import BuiltStatement, Event, PairContext, StatementBuilder
 
 __all__ = ["Recorded", "Recorder"]
@@ -171,19 +173,15 @@ class Recorder:
                 planned_duration=timedelta(minutes=planned_minutes) if planned_minutes else None,
                 scheduled_at=scheduled_at,
             )
-            row_id = session.scalar(
-                insert(_SESSIONS)
-                .values(
-                    key=session_key,
-                    pair_id=pair_row.id,
-                    sequence=sequence,
-                    status="scheduled",
-                    planned_start=planned_start,
-                    planned_minutes=planned_minutes,
-                    themes=[],
-                )
-                .returning(_SESSIONS.c.id)
-            )
+            row_id = _SCHEDULE.run(
+                session,
+                key=session_key,
+                pair_id=pair_row.id,
+                sequence=sequence,
+                planned_start=planned_start,
+                planned_minutes=planned_minutes,
+                created_at=utc_now(),
+            ).scalar_one()
             return _queue(session, [built], session_id=row_id)
 
     def complete_session(
@@ -206,11 +204,7 @@ class Recorder:
             pair_row = _active_pair(session, pair, lock=True)
             if attendees is not None:
                 _check_attendees(session, pair_row, attendees)
-            known = session.execute(
-                select(
-                    _SESSIONS.c.id, _SESSIONS.c.pair_id, _SESSIONS.c.status, _SESSIONS.c.sequence
-                ).where(_SESSIONS.c.key == session_key)
-            ).first()
+            known = _SESSION_BY_KEY.run(session, key=session_key).first()
             if known is not None and known.pair_id != pair_row.id:
                 raise ConflictError(f"session {session_key!r} belongs to another pair")
             if known is not None and known.status != "scheduled":
@@ -229,23 +223,25 @@ class Recorder:
                 )
                 for build in (self.builder.session_attended, self.builder.session_mentored)
             ]
-            values = {
-                "status": "completed",
+            completed = {
                 "started_at": started_at,
                 "duration_seconds": round(duration.total_seconds()),
                 "themes": list(themes),
-                "attended_statement_id": built[0].id,
-                "mentored_statement_id": built[1].id,
+                "attended": built[0].id,
+                "mentored": built[1].id,
             }
             if known is None:
-                row_id = session.scalar(
-                    insert(_SESSIONS)
-                    .values(key=session_key, pair_id=pair_row.id, sequence=sequence, **values)
-                    .returning(_SESSIONS.c.id)
-                )
+                row_id = _INSERT_COMPLETED.run(
+                    session,
+                    key=session_key,
+                    pair_id=pair_row.id,
+                    sequence=sequence,
+                    created_at=utc_now(),
+                    **completed,
+                ).scalar_one()
             else:
                 row_id = known.id
-                session.execute(update(_SESSIONS).where(_SESSIONS.c.id == row_id).values(values))
+                _COMPLETE.run(session, row_id=row_id, **completed)
             mark_dirty(session, (pair_row.mentee_id, pair_row.mentor_id))
             return _queue(session, built, session_id=row_id)
 
@@ -578,21 +574,83 @@ def _pair_view_query() -> Select[Any]:
     )
 
 
-_PAIR_VIEW = _pair_view_query()
-
-
-def _pair_view(session: Session, condition: Any, *, lock: bool = False) -> PairView | None:
-    query = _PAIR_VIEW.where(condition)
-    if lock:
-        query = query.with_for_update(of=Pair.__table__)
-    row = session.execute(query).first()
-    return None if row is None else PairView(*row)
+_PAIR_BY_KEY = Prepared(
+    lambda _dialect: _pair_view_query().where(Pair.__table__.c.key == bindparam("key"))
+)
+#: The same, holding the pair's row until commit (PostgreSQL; SQLite's writes are serial).
+_PAIR_BY_KEY_LOCKED = Prepared(
+    lambda _dialect: (
+        _pair_view_query()
+        .where(Pair.__table__.c.key == bindparam("key"))
+        .with_for_update(of=Pair.__table__)
+    )
+)
+_PAIR_BY_ID = Prepared(
+    lambda _dialect: _pair_view_query().where(Pair.__table__.c.id == bindparam("pair_id"))
+)
 
 
 def _pair_by_id(session: Session, pair_id: int) -> PairView:
-    pair = _pair_view(session, Pair.__table__.c.id == pair_id)
-    assert pair is not None, "a row's pair is kept by a foreign key"
-    return pair
+    row = _PAIR_BY_ID.run(session, pair_id=pair_id).first()
+    assert row is not None, "a row's pair is kept by a foreign key"
+    return PairView(*row)
+
+
+_SESSION_BY_KEY = Prepared(
+    lambda _dialect: select(
+        _SESSIONS.c.id, _SESSIONS.c.pair_id, _SESSIONS.c.status, _SESSIONS.c.sequence
+    ).where(_SESSIONS.c.key == bindparam("key"))
+)
+_SESSION_COUNT = Prepared(
+    lambda _dialect: (
+        select(func.count())
+        .select_from(_SESSIONS)
+        .where(_SESSIONS.c.pair_id == bindparam("pair_id"))
+    )
+)
+_SCHEDULE = Prepared(
+    lambda _dialect: (
+        insert(_SESSIONS)
+        .values(
+            key=bindparam("key"),
+            pair_id=bindparam("pair_id"),
+            sequence=bindparam("sequence"),
+            status="scheduled",
+            planned_start=bindparam("planned_start"),
+            planned_minutes=bindparam("planned_minutes"),
+            themes=[],
+            created_at=bindparam("created_at"),
+        )
+        .returning(_SESSIONS.c.id)
+    )
+)
+#: What completing a session writes, whether it was scheduled first or not.
+_COMPLETED = {
+    "status": "completed",
+    "started_at": bindparam("started_at"),
+    "duration_seconds": bindparam("duration_seconds"),
+    "themes": bindparam("themes"),
+    "attended_statement_id": bindparam("attended"),
+    "mentored_statement_id": bindparam("mentored"),
+}
+_INSERT_COMPLETED = Prepared(
+    lambda _dialect: (
+        insert(_SESSIONS)
+        .values(
+            key=bindparam("key"),
+            pair_id=bindparam("pair_id"),
+            sequence=bindparam("sequence"),
+            created_at=bindparam("created_at"),
+            **_COMPLETED,
+        )
+        .returning(_SESSIONS.c.id)
+    )
+)
+_COMPLETE = Prepared(
+    lambda _dialect: (
+        update(_SESSIONS).where(_SESSIONS.c.id == bindparam("row_id")).values(**_COMPLETED)
+    )
+)
 
 
 def _queue(session: Session, built: list[BuiltStatement], *, session_id: int | None) -> Recorded:
@@ -631,9 +689,10 @@ def _person(session: Session, worker_id: str) -> Person:
 def _active_pair(session: Session, key: str, *, lock: bool = False) -> PairView:
     """The pair ``key``; ``lock`` holds its row until commit (PostgreSQL; SQLite's writes are
     serial anyway), so concurrent requests adding sessions to it number them one at a time."""
-    pair = _pair_view(session, Pair.__table__.c.key == key, lock=lock)
-    if pair is None:
+    row = (_PAIR_BY_KEY_LOCKED if lock else _PAIR_BY_KEY).run(session, key=key).first()
+    if row is None:
         raise UnknownReferenceError(f"pair {key!r} is not known", kind="pair", key=key)
+    pair = PairView(*row)
     if pair.status != "active":
         raise ConflictError(f"pair {key!r} has ended")
     return pair
@@ -668,7 +727,4 @@ def _check_attendees(session: Session, pair: PairView, attendees: Sequence[str])
 
 
 def _next_sequence(session: Session, pair: PairView) -> int:
-    count = session.scalar(
-        select(func.count()).select_from(_SESSIONS).where(_SESSIONS.c.pair_id == pair.id)
-    )
-    return (count or 0) + 1
+    return _SESSION_COUNT.run(session, pair_id=pair.id).scalar_one() + 1

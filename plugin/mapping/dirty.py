@@ -9,29 +9,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.evidence_models import EvidenceDirty
+from mentorbridge.plugin.store.prepared import Prepared
 
 __all__ = ["mark_dirty"]
 
 
 def mark_dirty(session: Session, person_ids: Iterable[int]) -> None:
     """Mark ``person_ids`` (``person.id``) for the next mapper run, in ``session``'s
-    transaction (an upsert on SQLite and PostgreSQL alike)."""
-    ids = sorted(set(person_ids))
-    if not ids:
-        return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    transaction (an upsert on SQLite and PostgreSQL alike; in id order, so two transactions
+    marking the same people never wait on each other crosswise)."""
     now = utc_now()
-    statement = dialect.insert(EvidenceDirty).values(
-        [{"person_id": person_id, "marked_at": now} for person_id in ids]
+    for person_id in sorted(set(person_ids)):
+        _MARK.run(session, person_id=person_id, marked_at=now)
+
+
+def _mark(dialect: str) -> Executable:
+    table = EvidenceDirty.__table__
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    return statement.values(
+        person_id=bindparam("person_id"), marked_at=bindparam("marked_at")
+    ).on_conflict_do_update(
+        index_elements=[table.c.person_id], set_={"marked_at": statement.excluded.marked_at}
     )
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[EvidenceDirty.person_id],
-            set_={"marked_at": statement.excluded.marked_at},
-        )
-    )
+
+
+_MARK = Prepared(_mark)

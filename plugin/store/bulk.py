@@ -65,7 +65,7 @@ def _compiled(
     defaulted = set(order if order is not None else compiled.params) - set(names)
     if defaulted:  # Python-side defaults are SQLAlchemy's to run: name them instead
         raise ValueError(f"{table.name} rows must give {', '.join(sorted(defaulted))}")
-    processors = {name: _processor(table.c[name].type, dialect) for name in names}
+    processors = {name: bind_processor(table.c[name].type, dialect) for name in names}
     return str(compiled), order, [(name, p) for name, p in processors.items() if p is not None]
 
 
@@ -108,7 +108,7 @@ def _processed(
     return row
 
 
-def _processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+def bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
     if isinstance(column_type, UTCDateTime):
         return _sqlite_timestamp if dialect.name == "sqlite" else _utc_timestamp
     return column_type._cached_bind_processor(dialect)

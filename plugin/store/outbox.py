@@ -15,7 +15,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, and_, any_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -23,6 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from mentorbridge.plugin.store.bulk import insert_rows
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.models import OutboxGate, OutboxPayload, OutboxStatement
+from mentorbridge.plugin.store.prepared import Prepared
 from mentorbridge.xapi.outbox import QueuedStatement
 from mentorbridge.xapi.statements import BuiltStatement
 
@@ -83,9 +97,7 @@ def enqueue_many(
             ],
         )
         by_id = {built.id: built for built, _ in part}
-        rows = session.execute(
-            select(outbox.c.id, outbox.c.statement_id).where(outbox.c.statement_id.in_(list(by_id)))
-        )
+        rows = _ROW_IDS.run(session, ids=list(by_id))
         insert_rows(
             session,
             payloads,
@@ -94,6 +106,21 @@ def enqueue_many(
                 for row_id, statement_id in rows
             ],
         )
+
+
+def _row_ids(dialect: str) -> Select[tuple[int, str]]:
+    """Outbox row id and statement id of the statements bound as one list parameter ``ids``."""
+    outbox = OutboxStatement.__table__
+    if dialect == "postgresql":
+        listed = outbox.c.statement_id == any_(bindparam("ids", type_=ARRAY(String)))
+    else:
+        listed = outbox.c.statement_id.in_(
+            select(column("value")).select_from(func.json_each(bindparam("ids", type_=JSON)))
+        )
+    return select(outbox.c.id, outbox.c.statement_id).where(listed)
+
+
+_ROW_IDS = Prepared(_row_ids)
 
 
 @dataclass(frozen=True, slots=True)

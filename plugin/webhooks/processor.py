@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from mentorbridge.plugin.errors import (
 )
 from mentorbridge.plugin.recorder import Recorder
 from mentorbridge.plugin.store.base import utc_now
+from mentorbridge.plugin.store.prepared import Prepared
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
 from mentorbridge.plugin.webhooks.events import IncomingEvent, parse_event
 from mentorbridge.plugin.webhooks.handlers import apply_event, created_by
@@ -109,22 +111,24 @@ class EventProcessor:
     def process_within(self, session: Session, event: IncomingEvent) -> Accepted:
         """Like :meth:`process`, in the caller's transaction (which then commits or rolls back
         the event with the caller's own changes)."""
-        known = _find(session, event.id)
-        if known is not None:
-            return _redelivery(known, event)
-        row = WebhookEvent(
+        # The unique event id is claimed first: a concurrent duplicate waits here, then finds
+        # it taken and answers as a redelivery.
+        row_id = _CLAIM.run(
+            session,
             event_id=event.id,
             type=event.type,
             source=event.source,
-            body_sha256=event.digest,
-            status="processed",
-            result={},
-        )
-        session.add(row)
-        # The unique event id is claimed first: a concurrent duplicate waits here.
-        session.flush()
-        self._record(session, row, event)
-        return Accepted(row.result)
+            digest=event.digest,
+            received_at=utc_now(),
+        ).scalar()
+        if row_id is None:
+            known = _find(session, event.id)
+            if known is None:  # taken, then rolled back by its holder between our two reads
+                raise StoreBusyError(
+                    "another delivery of this event was being recorded: send it again"
+                )
+            return _redelivery(known, event)
+        return Accepted(self._record(session, row_id, event, held=False))
 
     def release_held(self) -> ReleaseReport:
         """Process the held events whose workers the HRIS mirror now knows, oldest first."""
@@ -142,15 +146,14 @@ class EventProcessor:
                     continue  # another process released it meanwhile
                 event = parse_event(json.dumps(row.payload).encode("utf-8"))
                 try:
-                    self._record(session, row, event)
+                    result = self._record(session, row_id, event, held=True)
                 except RejectedError as err:
-                    _finish(row, "rejected", event, (), self.clock(), error=err)
-                if row.status == "processed":
-                    report.processed.append(row.event_id)
-                elif row.status == "rejected":
-                    report.rejected.append(row.event_id)
-                else:
-                    report.still_held.append(row.event_id)
+                    result = _settle(session, row_id, "rejected", event, (), self.clock(), err)
+                {
+                    "processed": report.processed,
+                    "rejected": report.rejected,
+                    "held": report.still_held,
+                }[result["status"]].append(event.id)
         if report.processed or report.rejected:
             log.info(
                 "held events: %d processed, %d rejected, %d still held",
@@ -160,9 +163,12 @@ class EventProcessor:
             )
         return report
 
-    def _record(self, session: Session, row: WebhookEvent, event: IncomingEvent) -> None:
-        """Apply ``event`` and fill in ``row``; holds it instead when it must wait."""
-        if self.unknown_people == "reject" and row.status != "held":
+    def _record(
+        self, session: Session, row_id: int, event: IncomingEvent, *, held: bool
+    ) -> dict[str, Any]:
+        """Apply ``event`` and settle its row ``row_id`` (held: it was held before); holds it
+        instead when it must wait. Returns the row's result."""
+        if self.unknown_people == "reject" and not held:
             try:
                 statement_ids = apply_event(self.recorder, session, event, intake=self.intake)
             except UnknownReferenceError as err:
@@ -180,11 +186,46 @@ class EventProcessor:
                 with session.begin_nested():
                     statement_ids = apply_event(self.recorder, session, event, intake=self.intake)
             except UnknownReferenceError as err:
-                if not _must_wait(session, err, exclude=row.id):
+                if not _must_wait(session, err, exclude=row_id):
                     raise
-                _hold(row, event, err)
-                return
-        _finish(row, "processed", event, statement_ids, self.clock())
+                return _hold(session, row_id, event, err)
+        return _settle(session, row_id, "processed", event, statement_ids, self.clock())
+
+
+_EVENTS = WebhookEvent.__table__
+
+#: Insert the event's row unless its id is taken; returns the new row's id (or none).
+_CLAIM = Prepared(
+    lambda dialect: (
+        (postgresql if dialect == "postgresql" else sqlite)
+        .insert(_EVENTS)
+        .values(
+            event_id=bindparam("event_id"),
+            type=bindparam("type"),
+            source=bindparam("source"),
+            body_sha256=bindparam("digest"),
+            status="processed",
+            result={},
+            received_at=bindparam("received_at"),
+        )
+        .on_conflict_do_nothing(index_elements=[_EVENTS.c.event_id])
+        .returning(_EVENTS.c.id)
+    )
+)
+
+#: Set an event row's outcome.
+_SETTLE = Prepared(
+    lambda _dialect: (
+        update(_EVENTS)
+        .where(_EVENTS.c.id == bindparam("row_id"))
+        .values(
+            status=bindparam("new_status"),
+            payload=bindparam("new_payload"),
+            result=bindparam("new_result"),
+            processed_at=bindparam("settled_at"),
+        )
+    )
+)
 
 
 def _find(session: Session, event_id: str) -> WebhookEvent | None:
@@ -215,9 +256,10 @@ def _must_wait(session: Session, err: UnknownReferenceError, *, exclude: int) ->
     )
 
 
-def _hold(row: WebhookEvent, event: IncomingEvent, err: UnknownReferenceError) -> None:
-    row.status, row.payload = "held", event.document
-    row.result = {
+def _hold(
+    session: Session, row_id: int, event: IncomingEvent, err: UnknownReferenceError
+) -> dict[str, Any]:
+    result = {
         "event_id": event.id,
         "type": event.type,
         "status": "held",
@@ -227,23 +269,40 @@ def _hold(row: WebhookEvent, event: IncomingEvent, err: UnknownReferenceError) -
         # What it waits for, for `mentorbridge events held`: a worker, or what a held event makes.
         "waiting_for": {"kind": err.kind, "key": err.key},
     }
+    _SETTLE.run(
+        session,
+        row_id=row_id,
+        new_status="held",
+        new_payload=event.document,
+        new_result=result,
+        settled_at=None,
+    )
+    return result
 
 
-def _finish(
-    row: WebhookEvent,
+def _settle(
+    session: Session,
+    row_id: int,
     status: str,
     event: IncomingEvent,
     statement_ids: tuple[str, ...],
     now: datetime,
-    *,
     error: RejectedError | None = None,
-) -> None:
-    row.status, row.payload, row.processed_at = status, None, now
-    row.result = {
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
         "event_id": event.id,
         "type": event.type,
         "status": status,
         "statement_ids": list(statement_ids),
     }
     if error is not None:
-        row.result["reason"] = str(error)
+        result["reason"] = str(error)
+    _SETTLE.run(
+        session,
+        row_id=row_id,
+        new_status=status,
+        new_payload=None,
+        new_result=result,
+        settled_at=now,
+    )
+    return result
