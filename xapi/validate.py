@@ -15,7 +15,7 @@ from mentorbridge import schemas
 from mentorbridge.plugin.errors import StatementValidationError
 from mentorbridge.xapi.profile import check_template
 
-__all__ = ["CLOCK_SKEW", "validate_statement"]
+__all__ = ["CLOCK_SKEW", "validate_statement", "validate_timestamp"]
 
 #: How far ahead of our clock a timestamp may be before it counts as "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
@@ -38,6 +38,13 @@ def validate_statement(
         for message in check_template(statement, profile, template)
     ]
     found += _future_problems(statement, now or datetime.now(UTC))
+    if found:
+        raise StatementValidationError(f"statement {statement.get('id', '?')}", found)
+
+
+def validate_timestamp(statement: dict[str, Any], *, now: datetime | None = None) -> None:
+    """The clock check alone (4.), for a statement whose shape passed the others."""
+    found = _future_problems(statement, now or datetime.now(UTC))
     if found:
         raise StatementValidationError(f"statement {statement.get('id', '?')}", found)
 

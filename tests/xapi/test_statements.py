@@ -11,7 +11,7 @@ from ralph.models.xapi.base.statements import BaseXapiStatement
 
 from mentorbridge import schemas
 from mentorbridge.plugin.errors import StatementValidationError
-from mentorbridge.xapi import vocab
+from mentorbridge.xapi import statements, vocab
 from mentorbridge.xapi.profile import check_template, load_profile, template_names
 from mentorbridge.xapi.statements import (
     BuiltStatement,
@@ -444,3 +444,42 @@ def test_profile_rebases_onto_the_configured_iri() -> None:
         data["context"]["contextActivities"]["category"][0]["id"] == "https://xapi.acme.com/rm/v1.0"
     )
     assert "https://xapi.acme.com/rm/extensions/visibility" in data["context"]["extensions"]
+
+
+def test_session_statements_of_a_checked_shape_equal_checked_builds_and_refuse_bad_values(
+    builder: StatementBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every template goes through the same sealing: the first statement of a shape is checked
+    # in full, the rest of that shape sealed with the clock check alone.
+    def attended(b: StatementBuilder, n: int, mentee: str, started: datetime) -> BuiltStatement:
+        pair = PairContext(
+            key=f"pair-{n}",
+            registration=b.registration(f"pair-{n}"),
+            programme="rm-2026",
+            programme_name="Reverse mentoring 2026",
+            mentee=mentee,
+            mentor=f"p-mentor-{n}",
+        )
+        return b.session_attended(
+            Event(source="test", id=f"event-{n}"),
+            pair,
+            session=f"s-{n}",
+            sequence=2,
+            started_at=started,
+            duration=timedelta(minutes=40 + n),
+        )
+
+    full_checks = []
+    checked = statements.validate_statement
+    monkeypatch.setattr(
+        statements, "validate_statement", lambda *a, **k: full_checks.append(1) or checked(*a, **k)
+    )
+    attended(builder, 1, "p-mentee-1", WHEN)
+    second = attended(builder, 2, "p-mentee-2", WHEN - timedelta(days=3))
+    assert len(full_checks) == 1  # the second of the shape was not checked in full
+    fresh = StatementBuilder(SETTINGS, now=lambda: NOW)
+    assert second.payload == attended(fresh, 2, "p-mentee-2", WHEN - timedelta(days=3)).payload
+    with pytest.raises(StatementValidationError, match="name"):
+        attended(builder, 3, "", WHEN)
+    with pytest.raises(StatementValidationError, match="future"):
+        attended(builder, 4, "p-mentee-4", NOW + timedelta(days=1))
