@@ -10,6 +10,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from mentorbridge.plugin.keyring import Keyring, read_key_file, write_key_file
+from mentorbridge.plugin.store.db import Store
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -24,6 +27,26 @@ def peak_rss_mb() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+#: The environment variable naming the key file (``secrets.key_file``).
+KEY_FILE_VARIABLE = "MENTORBRIDGE_SECRETS_KEY_FILE"
+
+
+def use_scratch_keys(directory: Path) -> Path:
+    """Write a fresh key file into ``directory`` and name it in this process's environment, so
+    that the stores it opens (:func:`open_store`) and every server it starts use it: a
+    PostgreSQL store has no key file beside it."""
+    path = directory / "bench.keys"
+    write_key_file(path, Keyring.generate("the benchmark's keys"))
+    os.environ[KEY_FILE_VARIABLE] = str(path)
+    return path
+
+
+def open_store(url: str) -> Store:
+    """The store at ``url``, with the scratch keys if :func:`use_scratch_keys` was called."""
+    path = os.environ.get(KEY_FILE_VARIABLE)
+    return Store(url, keyring=read_key_file(Path(path)) if path else None)
 
 
 @contextmanager

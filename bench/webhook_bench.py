@@ -46,10 +46,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from bench.common import ROOT, scratch_database
+from bench.common import ROOT, open_store, scratch_database, use_scratch_keys
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.config import load_config
-from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.migrate import upgrade
 from mentorbridge.plugin.store.models import MentoringSession, OutboxStatement
 from mentorbridge.plugin.webhooks.sender import EVENTS_PATH, encode_event
@@ -70,7 +69,7 @@ def the_pairs(count: int) -> list[tuple[str, str, str]]:
 
 def prepare_store(store_url: str, pairs: list[tuple[str, str, str]]) -> None:
     """Migrate the store and record the people and pairs the events name."""
-    store = Store(store_url)
+    store = open_store(store_url)
     try:
         upgrade(store)
         config = load_config(None, environ={}, overrides={"store.url": store_url})
@@ -131,7 +130,7 @@ def _iso(moment: datetime) -> str:
 
 def recorded(store_url: str) -> tuple[int, int]:
     """Completed sessions and queued statements in the store."""
-    store = Store(store_url)
+    store = open_store(store_url)
     try:
         with store.reading() as session:
             sessions = session.scalar(
@@ -378,6 +377,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory(prefix="mentorbridge-bench-") as tmp:
         work = Path(tmp)
+        use_scratch_keys(work)
         results["bare"] = run_server("bare", args, work, store_url="")
         with scratch_database(args.store_url, work) as store_url:
             results["mentorbridge"] = run_server("mentorbridge", args, work, store_url)
