@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -173,7 +173,7 @@ class Recorder:
                 planned_duration=timedelta(minutes=planned_minutes) if planned_minutes else None,
                 scheduled_at=scheduled_at,
             )
-            row_id = _SCHEDULE.run(
+            row_id = _SCHEDULE.scalar(
                 session,
                 key=session_key,
                 pair_id=pair_row.id,
@@ -181,7 +181,7 @@ class Recorder:
                 planned_start=planned_start,
                 planned_minutes=planned_minutes,
                 created_at=utc_now(),
-            ).scalar_one()
+            )
             return _queue(session, [built], session_id=row_id)
 
     def complete_session(
@@ -204,7 +204,8 @@ class Recorder:
             pair_row = _active_pair(session, pair, lock=True)
             if attendees is not None:
                 _check_attendees(session, pair_row, attendees)
-            known = _SESSION_BY_KEY.run(session, key=session_key).first()
+            found = _SESSION_BY_KEY.first(session, key=session_key)
+            known = None if found is None else KnownSession(*found)
             if known is not None and known.pair_id != pair_row.id:
                 raise ConflictError(f"session {session_key!r} belongs to another pair")
             if known is not None and known.status != "scheduled":
@@ -231,14 +232,14 @@ class Recorder:
                 "mentored": built[1].id,
             }
             if known is None:
-                row_id = _INSERT_COMPLETED.run(
+                row_id = _INSERT_COMPLETED.scalar(
                     session,
                     key=session_key,
                     pair_id=pair_row.id,
                     sequence=sequence,
                     created_at=utc_now(),
                     **completed,
-                ).scalar_one()
+                )
             else:
                 row_id = known.id
                 _COMPLETE.run(session, row_id=row_id, **completed)
@@ -591,9 +592,18 @@ _PAIR_BY_ID = Prepared(
 
 
 def _pair_by_id(session: Session, pair_id: int) -> PairView:
-    row = _PAIR_BY_ID.run(session, pair_id=pair_id).first()
+    row = _PAIR_BY_ID.first(session, pair_id=pair_id)
     assert row is not None, "a row's pair is kept by a foreign key"
     return PairView(*row)
+
+
+class KnownSession(NamedTuple):
+    """A session row as completing it needs it."""
+
+    id: int
+    pair_id: int
+    status: str
+    sequence: int
 
 
 _SESSION_BY_KEY = Prepared(
@@ -689,7 +699,7 @@ def _person(session: Session, worker_id: str) -> Person:
 def _active_pair(session: Session, key: str, *, lock: bool = False) -> PairView:
     """The pair ``key``; ``lock`` holds its row until commit (PostgreSQL; SQLite's writes are
     serial anyway), so concurrent requests adding sessions to it number them one at a time."""
-    row = (_PAIR_BY_KEY_LOCKED if lock else _PAIR_BY_KEY).run(session, key=key).first()
+    row = (_PAIR_BY_KEY_LOCKED if lock else _PAIR_BY_KEY).first(session, key=key)
     if row is None:
         raise UnknownReferenceError(f"pair {key!r} is not known", kind="pair", key=key)
     pair = PairView(*row)
@@ -727,4 +737,4 @@ def _check_attendees(session: Session, pair: PairView, attendees: Sequence[str])
 
 
 def _next_sequence(session: Session, pair: PairView) -> int:
-    return _SESSION_COUNT.run(session, pair_id=pair.id).scalar_one() + 1
+    return _SESSION_COUNT.scalar(session, pair_id=pair.id) + 1

@@ -113,14 +113,14 @@ class EventProcessor:
         the event with the caller's own changes)."""
         # The unique event id is claimed first: a concurrent duplicate waits here, then finds
         # it taken and answers as a redelivery.
-        row_id = _CLAIM.run(
+        row_id = _CLAIM.scalar(
             session,
             event_id=event.id,
             type=event.type,
             source=event.source,
             digest=event.digest,
             received_at=utc_now(),
-        ).scalar()
+        )
         if row_id is None:
             known = _find(session, event.id)
             if known is None:  # taken, then rolled back by its holder between our two reads

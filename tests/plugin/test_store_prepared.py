@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.prepared import Prepared
@@ -41,12 +43,12 @@ SETTLE = Prepared(
 def test_values_go_through_the_columns_types_and_read_back_alike(store: Store) -> None:
     result = {"statement_ids": ["a", "b"], "note": "naïve ☕"}
     with store.transaction() as session:
-        first = INSERT.run(
+        first = INSERT.scalar(
             session, event_id="e-1", result=result, payload=None, received_at=RECEIVED
-        ).scalar_one()
-        second = INSERT.run(
+        )
+        second = INSERT.scalar(
             session, event_id="e-2", result={}, payload={"data": [1]}, received_at=RECEIVED
-        ).scalar_one()
+        )
         SETTLE.run(session, row_id=second, status_to="held", at=RECEIVED + timedelta(hours=1))
     assert second == first + 1
     with store.reading() as session:
@@ -73,3 +75,15 @@ def test_values_go_through_the_columns_types_and_read_back_alike(store: Store) -
             (RECEIVED + timedelta(hours=1)).astimezone(UTC),
         ),
     ]
+
+
+def test_a_clash_is_raised_as_sqlalchemy_raises_it_and_undoes_the_transaction(
+    store: Store,
+) -> None:
+    with store.transaction() as session:
+        INSERT.scalar(session, event_id="e-1", result={}, payload=None, received_at=RECEIVED)
+    with pytest.raises(IntegrityError), store.transaction() as session:
+        INSERT.scalar(session, event_id="e-2", result={}, payload=None, received_at=RECEIVED)
+        INSERT.scalar(session, event_id="e-1", result={}, payload=None, received_at=RECEIVED)
+    with store.reading() as session:
+        assert session.scalars(select(WebhookEvent.event_id)).all() == ["e-1"]
