@@ -141,7 +141,9 @@ class EventProcessor:
             ).all()
         for row_id in held:
             with self.store.transaction() as session:
-                row = session.get(WebhookEvent, row_id)
+                # Locked (PostgreSQL), so a second process releasing at the same moment waits,
+                # then finds it released and passes it by.
+                row = session.get(WebhookEvent, row_id, with_for_update=True)
                 if row is None or row.status != "held":
                     continue  # another process released it meanwhile
                 event = parse_event(json.dumps(row.payload).encode("utf-8"))

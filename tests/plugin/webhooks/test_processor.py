@@ -164,3 +164,36 @@ def test_processor_held_events_go_through_after_the_hris_sync(store: Store, stor
     assert held_rows(store) == {"evt-example-01": "processed"}
     with store.reading() as s:
         assert s.scalar(select(Pair.key)) == "pair-2026-017"
+
+
+def test_processor_two_releases_at_once_process_each_held_event_once(
+    known: Store, store_url: str
+) -> None:
+    events = processor(known)
+    events.process(incoming("pair.created", data={"mentor": NEWCOMER}))
+    events.process(incoming("session.completed", data={"attendees": [MENTEE, NEWCOMER]}))
+    events.process(incoming("reflection.submitted", data={"author": NEWCOMER}))
+    Recorder(known, StatementBuilder(SETTINGS)).register_person(NEWCOMER)  # the HRIS sync
+    # Two workers release after their syncs at the same moment, each with its own store.
+    stores = [Store(store_url, keyring=known.keyring) for _ in range(2)]
+    start, reports, failures = threading.Barrier(2), [], []
+
+    def release(store: Store) -> None:
+        start.wait()
+        try:
+            reports.append(processor(store).release_held())
+        except Exception as err:  # reported below, from either thread
+            failures.append(err)
+
+    threads = [threading.Thread(target=release, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.dispose()
+    assert failures == []
+    processed = [event for report in reports for event in report.processed]
+    assert sorted(processed) == ["evt-example-01", "evt-example-04", "evt-example-06"]
+    with known.reading() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxStatement)) == 3
