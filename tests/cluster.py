@@ -44,10 +44,11 @@ from tests.conftest import TEST_KEYS_ENV
 __all__ = ["PROBLEMS", "Cluster", "Sent", "send_events"]
 
 ROOT = Path(__file__).resolve().parents[1]
-#: What no process log may contain: the store's concurrency failures, or any traceback.
+#: What no process log may contain: the store's concurrency failures, a traceback, an error.
 PROBLEMS = re.compile(
-    r"deadlock|lock timeout|lock_timeout|could not serialize|statement timeout|Traceback",
-    re.IGNORECASE,
+    r"deadlock|lock timeout|could not serialize|statement timeout|Traceback"
+    r'|"level": "(ERROR|CRITICAL)"|^(ERROR|CRITICAL):',
+    re.IGNORECASE | re.MULTILINE,
 )
 
 
@@ -211,6 +212,21 @@ class Cluster:
     def logs(self) -> dict[str, str]:
         """Each process's output so far, by name (``serve-1``, ``worker-2``, ``lrs``…)."""
         return {c.name: c.log.read_text(errors="replace") for c in self.children}
+
+    def peak_rss_mb(self) -> float:
+        """The peak resident memory of every Mentorbridge process so far (gunicorn's workers
+        included), added up."""
+        pids = [c.process.pid for c in self.children if c.name.startswith(("serve", "worker"))]
+        total = 0.0
+        while pids:
+            pid = pids.pop()
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                pids += Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue  # it ended meanwhile
+            total += int(re.search(r"^VmHWM:\s+(\d+)", status, re.M)[1]) / 1024
+        return total
 
     def exited(self) -> dict[str, int]:
         """The processes that stopped, with their exit status."""
