@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from mentorbridge.plugin import compose
@@ -16,7 +18,11 @@ from mentorbridge.plugin.errors import ConfigError, StoreUnavailableError
 from mentorbridge.plugin.store.connect import is_store_failure, postgres_options, store_failure
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.models import OutboxGate
-from tests.conftest import PG_URL, TEST_KEYS_ENV
+from mentorbridge.plugin.store.webhook_models import WebhookEvent
+from mentorbridge.plugin.web import create_app
+from mentorbridge.plugin.webhooks.sender import EVENTS_PATH, encode_event
+from mentorbridge.plugin.webhooks.signing import HEADER, signature_header
+from tests.conftest import PG_URL, TEST_KEYS_ENV, fresh_postgres_database
 
 needs_postgres = pytest.mark.skipif(
     not PG_URL, reason="PostgreSQL only: set MENTORBRIDGE_TEST_DATABASE_URL"
@@ -109,3 +115,46 @@ def test_pool_and_timeout_settings_out_of_range_name_the_key(
         load_config(
             environ={"XDG_CONFIG_HOME": str(tmp_path), f"MENTORBRIDGE_STORE_{variable}": value}
         )
+
+
+@needs_postgres
+def test_a_request_kept_waiting_past_the_lock_timeout_is_a_503_and_records_nothing(
+    tmp_path: Path,
+) -> None:
+    from tests.plugin.web.conftest import CLOCK, SECRET, example
+
+    with fresh_postgres_database() as url:
+        config = load_config(
+            environ={
+                "XDG_CONFIG_HOME": str(tmp_path),
+                "MENTORBRIDGE_STORE_URL": url,
+                **TEST_KEYS_ENV,
+                "MENTORBRIDGE_STORE_LOCK_TIMEOUT_SECONDS": "0.3",
+                "MENTORBRIDGE_WEB_SIGNING_SECRET": SECRET,
+                "MENTORBRIDGE_LRS_AUTH": "none",
+            }
+        )
+        app = create_app(config, now=lambda: CLOCK)
+        body = encode_event(example("session.completed"))
+        headers = {
+            "Content-Type": "application/json",
+            HEADER: signature_header(body, [SECRET], int(CLOCK)),
+        }
+        holder = Store(url)
+        try:
+            with (
+                httpx.Client(transport=httpx.WSGITransport(app=app)) as client,
+                holder.transaction() as session,
+            ):
+                session.execute(text("LOCK TABLE webhook_event IN ACCESS EXCLUSIVE MODE"))
+                began = time.monotonic()
+                answer = client.post("http://mb.test" + EVENTS_PATH, content=body, headers=headers)
+                waited = time.monotonic() - began
+            assert answer.status_code == 503 and answer.json()["error"] == "unavailable"
+            assert answer.headers["Retry-After"] == "1"
+            assert waited < 5  # the lock timeout ended the wait, not the other transaction
+            with holder.reading() as session:
+                assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+        finally:
+            holder.dispose()
+            app.extensions["mentorbridge"].store.dispose()
