@@ -26,51 +26,18 @@ import signal
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bench.common import ROOT, scratch_database
 from bench.webhook_bench import the_pairs
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.migrate import upgrade
-from tests.cluster import Cluster, send_events
+from tests.cluster import Cluster, peak_connections, send_events
 
 MODES = {"1 web + 1 worker": 1, "2 web + 2 workers": 2}
 GUNICORN_WORKERS = 2
-
-
-@contextmanager
-def peak_connections(store_url: str) -> Iterator[list[int]]:
-    """Sample how many connections the store's database has open, every 0.2 s."""
-    url = make_url(store_url)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    seen = [0]
-    stop = threading.Event()
-
-    def sample() -> None:
-        with admin.connect() as connection:
-            while not stop.wait(0.2):
-                count = connection.scalar(
-                    text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
-                    {"name": url.database},
-                )
-                seen[0] = max(seen[0], count)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    try:
-        yield seen
-    finally:
-        stop.set()
-        sampler.join()
-        admin.dispose()
 
 
 def run_mode(name: str, instances: int, args: argparse.Namespace, work: Path) -> dict:
@@ -101,7 +68,7 @@ def run_mode(name: str, instances: int, args: argparse.Namespace, work: Path) ->
                 )
                 drain = cluster.wait_until_delivered(timeout=600)
                 total = time.perf_counter() - began
-            memory = cluster.peak_rss_mb()
+            memory, cpu = cluster.peak_rss_mb(), cluster.cpu_seconds()
             received, queued = cluster.sent_to_lrs(), cluster.outbox()
     failed = sum(codes != [202] for codes in sent.statuses.values())
     if failed:
@@ -119,8 +86,15 @@ def run_mode(name: str, instances: int, args: argparse.Namespace, work: Path) ->
         "delivered_per_second": round(len(queued) / total, 1),
         "peak_connections": connections[0],
         "peak_rss_mb": round(memory, 1),
+        "cpu_seconds": cpu,
         "load_average_1min": round(os.getloadavg()[0], 2),  # others' work on the machine
     }
+
+
+def _median(values: list) -> float | dict[str, float]:
+    if isinstance(values[0], dict):  # CPU seconds by kind of process
+        return {kind: _median([v[kind] for v in values]) for kind in values[0]}
+    return statistics.median(values)
 
 
 def main() -> None:
@@ -148,7 +122,7 @@ def main() -> None:
                 print(f"{name}: {result}", flush=True)
                 runs[name].append(result)
     medians = {
-        name: {key: statistics.median(r[key] for r in results) for key in results[0]}
+        name: {key: _median([r[key] for r in results]) for key in results[0]}
         for name, results in runs.items()
     }
     one, two = (medians[name] for name in MODES)

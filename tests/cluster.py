@@ -25,12 +25,14 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from bench.webhook_bench import SECRET, session_completed
 from mentorbridge.plugin import compose
@@ -41,7 +43,7 @@ from mentorbridge.plugin.webhooks.signing import HEADER, signature_header
 from mentorbridge.xapi.localrs import LocalLRS, free_port
 from tests.conftest import TEST_KEYS_ENV
 
-__all__ = ["PROBLEMS", "Cluster", "Sent", "send_events"]
+__all__ = ["PROBLEMS", "Cluster", "Sent", "peak_connections", "send_events"]
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What no process log may contain: the store's concurrency failures, a traceback, an error.
@@ -216,17 +218,24 @@ class Cluster:
     def peak_rss_mb(self) -> float:
         """The peak resident memory of every Mentorbridge process so far (gunicorn's workers
         included), added up."""
-        pids = [c.process.pid for c in self.children if c.name.startswith(("serve", "worker"))]
-        total = 0.0
-        while pids:
-            pid = pids.pop()
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-                pids += Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            except OSError:
-                continue  # it ended meanwhile
-            total += int(re.search(r"^VmHWM:\s+(\d+)", status, re.M)[1]) / 1024
-        return total
+        return sum(
+            int(re.search(r"^VmHWM:\s+(\d+)", Path(f"/proc/{pid}/status").read_text(), re.M)[1])
+            / 1024
+            for child in self.children
+            if child.name.startswith(("serve", "worker"))
+            for pid in _family(child.process.pid)
+        )
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by each kind of process (``serve``, ``worker``, ``lrs``,
+        ``workday``), gunicorn's workers included."""
+        used: Counter[str] = Counter()
+        ticks = os.sysconf("SC_CLK_TCK")
+        for child in self.children:
+            for pid in _family(child.process.pid):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                used[child.name.split("-")[0]] += (int(fields[11]) + int(fields[12])) / ticks
+        return {kind: round(seconds, 1) for kind, seconds in used.items()}
 
     def exited(self) -> dict[str, int]:
         """The processes that stopped, with their exit status."""
@@ -337,6 +346,47 @@ def send_events(
     return sent
 
 
+@contextmanager
+def peak_connections(store_url: str) -> Iterator[list[int]]:
+    """The most connections the store's database had open at once while in the block
+    (sampled every 0.2 s from the server's ``pg_stat_activity``), in ``[0]``."""
+    url = make_url(store_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    seen = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        with admin.connect() as connection:
+            while not stop.wait(0.2):
+                count = connection.scalar(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
+                    {"name": url.database},
+                )
+                seen[0] = max(seen[0], count)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        sampler.join()
+        admin.dispose()
+
+
+def _family(pid: int) -> list[int]:
+    """``pid`` and its descendants that still run."""
+    found, left = [], [pid]
+    while left:
+        pid = left.pop()
+        try:
+            left += map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        except OSError:
+            continue  # it ended meanwhile
+        found.append(pid)
+    return found
+
+
 def _answers(url: str) -> bool:
     try:
         return httpx.get(url, timeout=1).status_code < 500
@@ -355,11 +405,3 @@ def _wait_for(child: _Child, ready: object, timeout: float = 60) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{child.name} did not start within {timeout:g} s")
         time.sleep(0.1)
-
-
-def minute_marks(since: datetime, until: datetime) -> Iterator[datetime]:
-    """The whole minutes after ``since`` up to ``until`` (when a ``* * * * *`` cron fires)."""
-    mark = since.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    while mark <= until:
-        yield mark
-        mark += timedelta(minutes=1)

@@ -25,7 +25,7 @@ from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.models import MentoringSession
 from mentorbridge.plugin.store.sync_models import SyncRun
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
-from tests.cluster import PROBLEMS, Cluster, send_events
+from tests.cluster import PROBLEMS, Cluster, peak_connections, send_events
 from tests.conftest import PG_URL, fresh_postgres_database
 
 pytestmark = pytest.mark.skipif(
@@ -69,6 +69,11 @@ def test_two_web_instances_and_two_workers_share_one_postgresql_database(
         "MENTORBRIDGE_OUTBOX_FLUSH_INTERVAL_SECONDS": "1",
         "MENTORBRIDGE_WORKDAY_SCHEDULE": "* * * * *",
         "MENTORBRIDGE_MAPPING_UPDATE_INTERVAL_SECONDS": "1",  # both workers, all the time
+        # The settings "Running at scale" in the README suggests:
+        "MENTORBRIDGE_STORE_POOL_SIZE": "2",
+        "MENTORBRIDGE_STORE_MAX_OVERFLOW": "2",
+        "MENTORBRIDGE_STORE_STATEMENT_TIMEOUT_SECONDS": "30",
+        "MENTORBRIDGE_STORE_LOCK_TIMEOUT_SECONDS": "10",
     }
     with Cluster(database, tmp_path, settings=settings) as cluster:
         cluster.prepare(pairs)
@@ -78,13 +83,14 @@ def test_two_web_instances_and_two_workers_share_one_postgresql_database(
         cluster.start_worker()
         cluster.start_worker()
         firing = _before_next_minute(lead=2)
-        sent = send_events(urls, pairs, run="scale", count=EVENTS, twice=TWICE)
-        cluster.wait_until_delivered(timeout=60)
-        deadline = time.monotonic() + 60
-        while not any(r.started_at >= firing and r.finished_at for r in _sync_runs(database)):
-            assert time.monotonic() < deadline, "the scheduled sync did not run"
-            time.sleep(0.5)
-        time.sleep(1)  # the other worker's firing, had it run too, would show by now
+        with peak_connections(database) as connections:
+            sent = send_events(urls, pairs, run="scale", count=EVENTS, twice=TWICE)
+            drained = cluster.wait_until_delivered(timeout=60)
+            deadline = time.monotonic() + 60
+            while not any(r.started_at >= firing and r.finished_at for r in _sync_runs(database)):
+                assert time.monotonic() < deadline, "the scheduled sync did not run"
+                time.sleep(0.5)
+            time.sleep(1)  # the other worker's firing, had it run too, would show by now
         assert cluster.exited() == {}, cluster.exited()
         cluster.stop_workers()
         received = cluster.sent_to_lrs()
@@ -120,6 +126,15 @@ def test_two_web_instances_and_two_workers_share_one_postgresql_database(
     per_firing = Counter(r.started_at.replace(second=0, microsecond=0) for r in runs)
     assert per_firing[firing] == 1 and set(per_firing.values()) == {1}, per_firing
     assert all(r.status == "succeeded" for r in runs), [(r.id, r.message) for r in runs]
+
+    # Six processes (2 x 2 gunicorn workers, 2 workers) within their pools of 2 + 2, and this
+    # test's own reads.
+    assert connections[0] <= 6 * 4 + 1, connections[0]
+    print(
+        f"\n{EVENTS + TWICE} requests in {sent.seconds:.1f} s ({sent.per_second:.0f}/s over both "
+        f"instances), outbox drained {drained:.1f} s after the last answer, "
+        f"{len(queued)} statements, at most {connections[0]} connections"
+    )
 
     # No process met a deadlock, a lock or statement timeout, a traceback or an error.
     for name, text in logs.items():
