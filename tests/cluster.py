@@ -257,14 +257,23 @@ class Cluster:
                 session.execute(select(OutboxStatement.statement_id, OutboxStatement.state)).all()
             )
 
-    def wait_until_delivered(self, timeout: float) -> float:
-        """Wait until nothing queued is left undelivered; the seconds it took."""
+    def wait_until_delivered(self, timeout: float, *, settle: float = 0) -> float:
+        """Wait until everything queued is delivered and nothing new was queued for ``settle``
+        seconds (jobs that queue statements have had their turn); the seconds until the
+        outbox was last seen to drain."""
         began = time.monotonic()
+        drained_at, seen = None, -1
         while True:
             states = self.outbox()
+            now = time.monotonic()
             if states and set(states.values()) == {"delivered"}:
-                return time.monotonic() - began
-            if time.monotonic() - began > timeout:
+                if drained_at is None or len(states) != seen:
+                    drained_at, seen = now, len(states)
+                if now - drained_at >= settle:
+                    return drained_at - began
+            else:
+                drained_at = None
+            if now - began > timeout:
                 left = Counter(states.values())
                 raise AssertionError(f"the outbox did not drain in {timeout:g} s: {dict(left)}")
             time.sleep(0.2)
