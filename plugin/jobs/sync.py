@@ -52,7 +52,7 @@ def sync_workday(
     connector = compose.workday_connector(config, store, **connector_options)
     try:
         with hold_lease(store, "sync:workday") as lease:
-            if unless_run_since is not None and _run_since(store, unless_run_since):
+            if unless_run_since is not None and _run_since(store, connector.name, unless_run_since):
                 return None
 
             def progress(stream: str, seen: int) -> None:
@@ -79,13 +79,13 @@ def sync_workday(
     return report
 
 
-def _run_since(store: Store, moment: datetime) -> bool:
+def _run_since(store: Store, connector: str, moment: datetime) -> bool:
     with store.reading() as session:
         return (
             session.scalar(
                 select(SyncRun.id)
                 .where(
-                    SyncRun.connector == "workday",
+                    SyncRun.connector == connector,
                     SyncRun.dry_run.is_(False),
                     SyncRun.started_at >= moment,
                 )
