@@ -57,7 +57,18 @@ def open_store(config: Config, *, migrated: bool = True, create: bool = False) -
         create: make a missing SQLite file; only commands that write by design pass it
             (``db upgrade``, the demo). Without it a missing store is reported, not created.
     """
-    store = connect.open_store(config.store_url, create=create)
+    settings = config["store"]
+    store = connect.open_store(
+        config.store_url,
+        create=create,
+        **connect.postgres_options(
+            config.store_url,
+            pool_size=settings["pool_size"],
+            max_overflow=settings["max_overflow"],
+            statement_timeout_seconds=settings["statement_timeout_seconds"],
+            lock_timeout_seconds=settings["lock_timeout_seconds"],
+        ),
+    )
     try:
         store.keyring = keyring_from_config(config, default_key_file(store))
         if migrated:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.config import Config
-from mentorbridge.plugin.errors import MentorbridgeError
+from mentorbridge.plugin.errors import ConflictError, MentorbridgeError
 from mentorbridge.plugin.mapping.file import load_mapping
 from mentorbridge.plugin.mapping.run import EvidenceRun, update_evidence
 from mentorbridge.plugin.store.db import Store
@@ -66,6 +66,10 @@ class EvidenceJob:
     def __call__(self) -> EvidenceRun | None:
         try:
             result = run_mapper(self.config, self.store, full_every=FULL_EVERY)
+        except ConflictError:
+            # Another worker sharing the store runs it now: its run covers these events.
+            log.debug("evidence update left to the process running one")
+            return None
         except MentorbridgeError as err:
             log.error("evidence update failed: %s", err)
             return None

@@ -12,7 +12,7 @@ from mentorbridge.connectors.moodle.push import push
 from mentorbridge.connectors.moodle.report import PushReport
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.config import Config
-from mentorbridge.plugin.errors import MentorbridgeError
+from mentorbridge.plugin.errors import ConflictError, MentorbridgeError
 from mentorbridge.plugin.mapping.file import load_mapping
 from mentorbridge.plugin.mapping.run import EvidenceRun
 from mentorbridge.plugin.store.db import Store
@@ -88,6 +88,10 @@ class MoodlePushJob:
         self.last_push = time.monotonic()
         try:
             report = push_moodle(self.config, self.store)
+        except ConflictError:
+            # Another worker sharing the store pushes now: its push carries this evidence.
+            log.debug("Moodle push left to the process running one")
+            return None
         except MentorbridgeError as err:
             log.error("Moodle push failed: %s", err)
             return None

@@ -6,12 +6,17 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from sqlalchemy import select
+
 from mentorbridge.connectors.base import SyncReport, run_sync
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.config import Config
-from mentorbridge.plugin.errors import MentorbridgeError
+from mentorbridge.plugin.errors import ConflictError, MentorbridgeError
+from mentorbridge.plugin.jobs.cron import last_firing, workday_schedule
+from mentorbridge.plugin.store.base import utc_now
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.leases import hold_lease
+from mentorbridge.plugin.store.sync_models import SyncRun
 
 __all__ = ["SyncJob", "sync_workday"]
 
@@ -27,10 +32,16 @@ def sync_workday(
     only: Sequence[str] | None = None,
     on_progress: Callable[[str, int], None] | None = None,
     now: Callable[[], datetime] | None = None,
+    unless_run_since: datetime | None = None,
     **connector_options: object,
-) -> SyncReport:
+) -> SyncReport | None:
     """Run the Workday connector once; only one run at a time, across processes. Then
     process the webhook events held for workers this run may have brought in.
+
+    Args:
+        unless_run_since: run nothing, and return ``None``, when a sync started at or after
+            this moment (checked under the lease, so of several processes asking at once for
+            the same firing of a schedule, one runs it).
 
     Raises:
         ConflictError: another sync holds the lease.
@@ -41,6 +52,8 @@ def sync_workday(
     connector = compose.workday_connector(config, store, **connector_options)
     try:
         with hold_lease(store, "sync:workday") as lease:
+            if unless_run_since is not None and _run_since(store, connector.name, unless_run_since):
+                return None
 
             def progress(stream: str, seen: int) -> None:
                 lease.renew()
@@ -66,17 +79,56 @@ def sync_workday(
     return report
 
 
+def _run_since(store: Store, connector: str, moment: datetime) -> bool:
+    with store.reading() as session:
+        return (
+            session.scalar(
+                select(SyncRun.id)
+                .where(
+                    SyncRun.connector == connector,
+                    SyncRun.dry_run.is_(False),
+                    SyncRun.started_at >= moment,
+                )
+                .limit(1)
+            )
+            is not None
+        )
+
+
 class SyncJob:
-    """The scheduled incremental sync; failures are logged, the worker goes on."""
+    """The scheduled incremental sync; failures are logged, the worker goes on.
 
-    def __init__(self, config: Config, store: Store) -> None:
-        self.config, self.store = config, store
+    Args:
+        now: the time (tests pass a fixed one).
+    """
 
-    def __call__(self) -> SyncReport | None:
+    def __init__(
+        self, config: Config, store: Store, *, now: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.config, self.store, self.now = config, store, now
+
+    def scheduled(self) -> SyncReport | None:
+        """The run for the latest firing of ``workday.schedule``, unless a sync started since
+        that firing: every worker sharing the store fires, one of them runs it."""
+        firing = last_firing(workday_schedule(self.config), self.now())
+        return self(firing=firing)
+
+    def __call__(self, *, firing: datetime | None = None) -> SyncReport | None:
+        """An incremental sync now; with ``firing``, only if no sync started since then."""
         try:
-            report = sync_workday(self.config, self.store)
+            report = sync_workday(self.config, self.store, unless_run_since=firing)
+        except ConflictError as err:
+            # Another worker runs this firing (or is still on an earlier one): nothing to do.
+            log.info("scheduled Workday sync left to another process: %s", err)
+            return None
         except MentorbridgeError as err:
             log.error("scheduled Workday sync failed: %s", err)
+            return None
+        if report is None:
+            log.info(
+                "scheduled Workday sync of %s: another process already ran it",
+                f"{firing:%Y-%m-%d %H:%M}Z",
+            )
             return None
         changes = {
             name: {

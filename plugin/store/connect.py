@@ -34,6 +34,7 @@ __all__ = [
     "is_store_failure",
     "masked_url",
     "open_store",
+    "postgres_options",
     "store_error",
     "store_failure",
 ]
@@ -77,6 +78,36 @@ def open_store(url: str, *, create: bool = False, **engine_options: Any) -> Stor
         store.dispose()
         raise store_error(err, parsed) from None
     return store
+
+
+def postgres_options(
+    url: str | URL,
+    *,
+    pool_size: int,
+    max_overflow: int,
+    statement_timeout_seconds: float,
+    lock_timeout_seconds: float,
+) -> dict[str, Any]:
+    """Engine options for :func:`open_store`: each process's connection pool and the server's
+    ``statement_timeout`` and ``lock_timeout`` for every connection it opens (0: PostgreSQL's
+    default, no limit). None for SQLite, which has one file and no server.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return {}
+    options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": max_overflow}
+    settings = [
+        f"-c {name}={round(seconds * 1000)}"
+        for name, seconds in (
+            ("statement_timeout", statement_timeout_seconds),
+            ("lock_timeout", lock_timeout_seconds),
+        )
+        if seconds
+    ]
+    if settings:
+        given = parsed.query.get("options")  # libpq options in the URL are kept
+        options["connect_args"] = {"options": " ".join([*([given] if given else []), *settings])}
+    return options
 
 
 def store_error(err: BaseException, url: str | URL) -> StoreError:
@@ -168,6 +199,18 @@ def store_failure(err: BaseException, url: str | URL) -> StoreError | StoreNotMi
     path = _sqlite_path(parsed)
     what = f"the store (SQLite file {path})" if path is not None else f"the store {shown}"
     cause = _driver_message(err)
+    if timeout := re.search(r"canceling statement due to (statement|lock) timeout", cause):
+        setting = f"store.{timeout[1]}_timeout_seconds"
+        what_ran = (
+            "a statement ran longer than"
+            if timeout[1] == "statement"
+            else "a lock another process held was not released within"
+        )
+        return StoreUnavailableError(
+            f"{what} cancelled the command: {what_ran} {setting}; nothing was changed: run it "
+            f"again, and if it keeps happening raise {setting} (0: no limit)",
+            url=shown,
+        )
     if "database is locked" in cause:
         return StoreUnavailableError(
             f"{what} stayed locked by another writer for 30 s; nothing was changed: run the "

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from mentorbridge.plugin.errors import (
@@ -20,6 +21,7 @@ from mentorbridge.plugin.errors import (
     UnknownReferenceError,
     ValidationError,
 )
+from mentorbridge.plugin.store.connect import is_store_failure
 
 __all__ = ["ApiError", "error_response", "init_app"]
 
@@ -92,6 +94,16 @@ def _handle(err: Exception) -> Response:
             log.warning("answered 503: %s", type(err).__name__)
             return error_response(
                 503, "unavailable", f"{err}; try again shortly", headers={"Retry-After": "1"}
+            )
+        case OperationalError() | InterfaceError() if is_store_failure(err):
+            # A lost connection, or store.statement_timeout_seconds / lock_timeout_seconds
+            # cancelling a statement: its transaction was rolled back.
+            log.warning("answered 503: the store failed (%s)", type(err.orig).__name__)
+            return error_response(
+                503,
+                "unavailable",
+                "the store is unavailable or busy and nothing was changed; try again shortly",
+                headers={"Retry-After": "1"},
             )
         case HTTPException():
             code = (err.name or "error").lower().replace(" ", "_")

@@ -10,21 +10,25 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
 
 from mentorbridge.plugin.config import load_config
 from mentorbridge.plugin.errors import ConfigError
 from mentorbridge.plugin.jobs import FlushJob, SyncJob, build_scheduler
+from mentorbridge.plugin.jobs.cron import last_firing
 from mentorbridge.plugin.jobs.scheduler import crontab_trigger
 from mentorbridge.plugin.logs import configure_logging
 from mentorbridge.plugin.store.db import Store
+from mentorbridge.plugin.store.leases import hold_lease
 from mentorbridge.plugin.store.outbox import SqlOutbox
+from mentorbridge.plugin.store.sync_models import SyncRun
 from mentorbridge.xapi.localrs import LocalLRS
 from mentorbridge.xapi.outbox import Flusher
 from mentorbridge.xapi.statements import StatementBuilder
@@ -238,3 +242,55 @@ def test_the_sync_job_says_at_info_only_what_changed(
 def test_crontab_weekdays_keep_their_crontab_meaning(weekday: str, meaning: str) -> None:
     trigger = crontab_trigger(f"0 2 * * {weekday}")
     assert f"day_of_week='{meaning}'" in str(trigger)
+
+
+def _sync_runs(store: Store) -> list[SyncRun]:
+    with store.reading() as session:
+        return list(session.scalars(select(SyncRun).order_by(SyncRun.id)))
+
+
+def test_workers_sharing_a_schedule_run_each_firing_once(store: Store, tmp_path: Path) -> None:
+    config = load_config(
+        environ={"XDG_CONFIG_HOME": str(tmp_path), "MENTORBRIDGE_WORKDAY_SCHEDULE": "* * * * *"}
+    )
+    fired = datetime.now(UTC)
+    first, second = (SyncJob(config, store, now=lambda: fired) for _ in range(2))
+    assert first.scheduled() is not None
+    assert second.scheduled() is None  # the same firing, a moment later on another worker
+    assert len(_sync_runs(store)) == 1
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert SyncJob(config, store, now=lambda: later).scheduled() is not None  # the next one
+    assert len(_sync_runs(store)) == 2
+
+
+def test_a_firing_another_worker_is_running_is_left_to_it(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = load_config(
+        environ={"XDG_CONFIG_HOME": str(tmp_path), "MENTORBRIDGE_WORKDAY_SCHEDULE": "* * * * *"}
+    )
+    with (
+        caplog.at_level(logging.INFO, logger="mentorbridge.plugin.jobs.sync"),
+        hold_lease(store, "sync:workday"),
+    ):
+        assert SyncJob(config, store).scheduled() is None
+    assert _sync_runs(store) == []
+    (record,) = [r for r in caplog.records if r.name == "mentorbridge.plugin.jobs.sync"]
+    assert record.levelname == "INFO" and "left to another process" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    ("expression", "now", "firing"),
+    [
+        ("* * * * *", "2026-12-07T03:00:59", "2026-12-07T03:00:00"),
+        ("30 3 * * 1-5", "2026-12-07T03:30:00.5", "2026-12-07T03:30:00"),  # a Monday
+        ("30 3 * * 1-5", "2026-12-07T04:29:00", "2026-12-07T03:30:00"),  # late, within grace
+        ("30 3 * * 1-5", "2026-12-07T03:29:00", "2026-12-07T03:29:00"),  # none within grace
+    ],
+)
+def test_the_last_firing_is_the_latest_at_or_before_now(
+    expression: str, now: str, firing: str
+) -> None:
+    moment = datetime.fromisoformat(now).replace(tzinfo=UTC)
+    expected = datetime.fromisoformat(firing).replace(tzinfo=UTC)
+    assert last_firing(crontab_trigger(expression), moment) == expected

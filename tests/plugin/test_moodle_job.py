@@ -77,3 +77,12 @@ def test_a_failed_push_is_logged_without_the_token_and_the_worker_goes_on(
 def test_one_push_at_a_time_across_processes(config: Config, store: Store) -> None:
     with hold_lease(store, LEASE), pytest.raises(ConflictError):
         push_moodle(config, store)
+
+
+def test_a_push_another_worker_is_running_is_left_to_it_quietly(
+    config: Config, store: Store, site: LocalMoodleSite, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    with hold_lease(store, LEASE):
+        assert MoodlePushJob(config, store)() is None
+    assert caplog.records == [] and site.calls == []

@@ -140,12 +140,27 @@ def test_the_worker_updates_evidence_at_the_configured_interval(tmp_path: Path) 
 
 
 def test_the_evidence_job_logs_a_failure_and_goes_on(
-    env: dict[str, str], recorded: Recorder, store: Store, caplog: pytest.LogCaptureFixture
+    env: dict[str, str],
+    recorded: Recorder,
+    store: Store,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
-    config = load_config(environ=env)
-    job = EvidenceJob(config, store)
-    with hold_lease(store, "mapper:evidence"), caplog.at_level(logging.ERROR):
+    broken = tmp_path / "missing-mapping.toml"
+    job = EvidenceJob(load_config(environ={**env, "MENTORBRIDGE_MAPPING_FILE": str(broken)}), store)
+    with caplog.at_level(logging.ERROR):
         assert job() is None
     assert "evidence update failed" in caplog.text
+    result = EvidenceJob(load_config(environ=env), store)()
+    assert result is not None and result.created >= 2
+
+
+def test_an_evidence_update_another_worker_is_running_is_left_to_it_quietly(
+    env: dict[str, str], recorded: Recorder, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    job = EvidenceJob(load_config(environ=env), store)
+    with hold_lease(store, "mapper:evidence"), caplog.at_level(logging.INFO):
+        assert job() is None
+    assert caplog.records == []  # workers sharing a store meet here every interval: no error
     result = job()
     assert result is not None and result.created >= 2
