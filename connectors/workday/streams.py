@@ -28,7 +28,7 @@ from mentorbridge.connectors.workday.columns import (
     judge_absent,
     nested_under,
 )
-from mentorbridge.connectors.workday.fields import RowError, lookup, normalize
+from mentorbridge.connectors.workday.fields import RowError, lookup, normalizer
 from mentorbridge.connectors.workday.reportfile import ReportBody
 from mentorbridge.plugin.errors import SourceRequestError
 
@@ -147,6 +147,7 @@ class ReportStream(Stream):
             if iter(rows) is rows:  # a one-pass iterator: keep the rows for the second pass
                 rows = list(rows)
             absent = self.absent_columns(rows, changes_only=self.incremental and not window.full)
+            normalise = normalizer(self.name, self.aliases, sensitive=self.sensitive, absent=absent)
             for row in rows:
                 try:
                     items = self.items(row)
@@ -155,9 +156,7 @@ class ReportStream(Stream):
                     continue
                 for item in items:
                     try:
-                        yield normalize(
-                            self.name, item, self.aliases, sensitive=self.sensitive, absent=absent
-                        )
+                        yield normalise(item)
                     except RowError as err:
                         yield Skipped(self._row_key(item), str(err))
 
