@@ -163,7 +163,10 @@ def soap_fault(body: bytes) -> SoapFault | None:
 
 def read_soap(response: requests.Response, what: str = "SOAP call") -> bytes:
     """A SOAP answer's bytes, or the error its fault (or status) means."""
-    fault = soap_fault(response.content) if response.content else None
+    body = response.content
+    # Parsing a page of workers just to find no fault would read it twice: only an answer
+    # that names a Fault element is parsed here.
+    fault = soap_fault(body) if b"Fault" in body else None
     if fault is not None:
         match fault.kind:
             case "authentication":
