@@ -49,8 +49,10 @@ from bench.common import ROOT, peak_rss_mb, scratch_database
 from mentorbridge.connectors.workday.auth import ws_security_header
 from mentorbridge.connectors.workday.sample.tenant import change_workers, generate_tenant
 from mentorbridge.connectors.workday.soap import get_workers_envelope
+from mentorbridge.plugin.compose import open_store
 from mentorbridge.plugin.config import load_config
 from mentorbridge.plugin.jobs.sync import sync_workday
+from mentorbridge.plugin.keyring import Keyring, write_key_file
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris_models import HrisWorker
 from mentorbridge.plugin.store.migrate import upgrade
@@ -62,6 +64,8 @@ SECRETS = {
     "MENTORBRIDGE_WORKDAY_ISU_PASSWORD": "isu-password-1",
 }
 ISU = "ISU_Mentoring@acme"
+#: One key file for every store measured (a PostgreSQL store has no default one).
+KEY_FILE = "MENTORBRIDGE_SECRETS_KEY_FILE"
 REST_PAGE = 100
 SOAP_PAGE = 500
 SOAP_VERSION = "v44.2"
@@ -171,8 +175,9 @@ BARE = {"rest": bare_rest, "raas": bare_raas, "soap": bare_soap}
 def sync(
     url: str, store_url: str, workers_from: str, full: bool, stream: str = "workers"
 ) -> dict[str, Any]:
+    keys = {KEY_FILE: os.environ[KEY_FILE]} if KEY_FILE in os.environ else {}
     config = load_config(
-        environ={"XDG_CONFIG_HOME": "/nonexistent", **SECRETS},
+        environ={"XDG_CONFIG_HOME": "/nonexistent", **SECRETS, **keys},
         overrides={
             "store.url": store_url,
             "workday.source": "api",
@@ -185,7 +190,7 @@ def sync(
             "workday.soap_page_size": SOAP_PAGE,
         },
     )
-    with Store(config.store_url) as store:
+    with open_store(config) as store:
         started = time.perf_counter()
         report = sync_workday(config, store, full=full, only=[stream])
         seconds = time.perf_counter() - started
@@ -368,6 +373,9 @@ def main() -> None:
         args.profile.mkdir(parents=True, exist_ok=True)
     runs = []
     with tempfile.TemporaryDirectory(prefix="mentorbridge-workday-bench-") as tmp:
+        key_file = Path(tmp) / "bench.keys"
+        write_key_file(key_file, Keyring.generate(str(key_file)))
+        os.environ[KEY_FILE] = str(key_file)  # for the children too
         for size in (int(s) for s in args.sizes.split(",")):
             runs += run_size(size, stores, Path(tmp), args.repeat, args.profile)
     summary = {
