@@ -48,10 +48,17 @@ class SoapFault:
         return f"{self.code}: {details}"
 
 
-def _is_html(response: requests.Response) -> bool:
+def _is_html(response: requests.Response, start: bytes | None = None) -> bool:
+    """Whether the answer is an HTML page; ``start``: the first bytes of a body streamed
+    elsewhere (reading ``response.content`` would hold all of it in memory)."""
     kind = response.headers.get("Content-Type", "")
-    return "html" in kind or response.content[:100].lstrip().lower().startswith(
-        (b"<!doctype", b"<html")
+    start = response.content[:100] if start is None else start
+    return "html" in kind or start.lstrip().lower().startswith((b"<!doctype", b"<html"))
+
+
+def _html_page(response: requests.Response, what: str) -> SourceUnavailableError:
+    return SourceUnavailableError(
+        f"{what}: Workday answered with an HTML page (maintenance?)", response=response
     )
 
 
@@ -65,9 +72,7 @@ def _raise_for_status(response: requests.Response, what: str) -> None:
     status = response.status_code
     if status == 200:
         if _is_html(response):
-            raise SourceUnavailableError(
-                f"{what}: Workday answered with an HTML page (maintenance?)", response=response
-            )
+            raise _html_page(response, what)
         return
     if status == 401:
         raise SourceAuthError(
@@ -158,7 +163,10 @@ def soap_fault(body: bytes) -> SoapFault | None:
 
 def read_soap(response: requests.Response, what: str = "SOAP call") -> bytes:
     """A SOAP answer's bytes, or the error its fault (or status) means."""
-    fault = soap_fault(response.content) if response.content else None
+    body = response.content
+    # Parsing a page of workers just to find no fault would read it twice: only an answer
+    # that names a Fault element is parsed here.
+    fault = soap_fault(body) if b"Fault" in body else None
     if fault is not None:
         match fault.kind:
             case "authentication":
@@ -265,13 +273,16 @@ class WorkdayClient:
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as body:
 
             def spool(response: requests.Response) -> None:
-                _raise_for_status(response, what)
+                if response.status_code != 200:
+                    _raise_for_status(response, what)  # an error's body is small
                 body.seek(0)
                 body.truncate()
                 for chunk in response.iter_content(chunk_size=1 << 16):
                     body.write(chunk)
                 body.seek(0)
-                start = body.read(64).lstrip()
+                start = body.read(100).lstrip()
+                if _is_html(response, start):
+                    raise _html_page(response, what)
                 if params.get("format") == "json" and not start.startswith((b"{", b"[")):
                     raise SourceUnavailableError(
                         f"{what}: the report body is not JSON", response=response

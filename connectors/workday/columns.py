@@ -127,11 +127,17 @@ class Columns:
 
     def add(self, row: Mapping[str, Any]) -> None:
         self.rows += 1
+        top = self.top
         for key, value in row.items():
-            if value is None or value == "" or value == []:
+            if type(value) is str:  # most columns: only whether the row carries them counts
+                if not value.startswith("["):
+                    if value:
+                        top.add(key)
+                    continue
+            elif value is None or value == []:
                 continue
-            self.top.add(key)
-            if isinstance(value, str) and value.startswith("["):
+            top.add(key)
+            if isinstance(value, str):  # a list column of a CSV file, as JSON text
                 try:
                     value = json.loads(value)
                 except ValueError:

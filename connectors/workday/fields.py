@@ -24,6 +24,7 @@ __all__ = [
     "alias_columns",
     "lookup",
     "normalize",
+    "normalizer",
     "read_value",
 ]
 
@@ -255,6 +256,10 @@ def lookup(row: Mapping[str, Any], alias: Any) -> Any:
     columns = alias_columns(alias)
     if len(columns) <= 1:
         return row.get(columns[0]) if columns else None
+    return _composed(row, columns)
+
+
+def _composed(row: Mapping[str, Any], columns: tuple[str, ...]) -> str | None:
     parts = []
     for column in columns:
         value = row.get(column)
@@ -273,7 +278,26 @@ def normalize(
     sensitive: Sequence[str] = (),
     absent: Collection[str] = (),
 ) -> dict[str, Any]:
-    """One report row as a normalised record of ``stream``.
+    """One report row as a normalised record of ``stream`` (see :func:`normalizer`).
+
+    Raises:
+        RowError: a value cannot be read.
+    """
+    return normalizer(stream, aliases, sensitive=sensitive, absent=absent)(row)
+
+
+Normalizer = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+def normalizer(
+    stream: str,
+    aliases: Mapping[str, Mapping[str, Any]],
+    *,
+    sensitive: Sequence[str] = (),
+    absent: Collection[str] = (),
+) -> Normalizer:
+    """How report rows become normalised records of ``stream``, worked out once for a run:
+    which columns each field reads and how, so each row costs one pass over its fields.
 
     Args:
         aliases: per stream and nested list, our field → report column ("" = not read; a list
@@ -282,37 +306,47 @@ def normalize(
         absent: fields (``list.field`` inside lists) whose columns the run lacks: left out of
             the record, so the mirror keeps what it holds.
 
-    Raises:
-        RowError: a value cannot be read.
+    The normaliser raises :class:`RowError` when a value cannot be read.
     """
-    record: dict[str, Any] = {}
+    plan: list[tuple[str, tuple[str, ...], Reader | None, str, Any, Normalizer | None]] = []
     for field, kind in STREAM_FIELDS[stream].items():
-        if field in SENSITIVE_FIELDS and field not in sensitive:
-            continue
-        if field in absent:
+        if (field in SENSITIVE_FIELDS and field not in sensitive) or field in absent:
             continue
         alias = aliases[stream].get(field, "")
-        value = lookup(row, alias)
+        columns = alias_columns(alias)
         if kind.startswith("list:"):
             inner = {p.split(".", 1)[1] for p in absent if p.startswith(field + ".")}
-            record[field] = _items(field, alias, value, kind[5:], aliases, inner)
-            continue
-        try:
-            read = _READERS[kind](value) if value is not None else None
-        except ValueError as err:
-            raise RowError(field, " + ".join(alias_columns(alias)), value, str(err)) from None
-        record[field] = _DEFAULTS.get(field) if read is None and field in _DEFAULTS else read
-    return record
+            items = normalizer(kind[5:], aliases, absent=inner)
+            plan.append((field, columns, None, alias, None, items))
+        else:
+            reader = None if kind == "text" else _READERS[kind]
+            plan.append((field, columns, reader, " + ".join(columns), _DEFAULTS.get(field), None))
+
+    def normalise(row: Mapping[str, Any]) -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        for field, columns, reader, where, default, items in plan:
+            if len(columns) == 1:
+                value = row.get(columns[0])
+            else:
+                value = _composed(row, columns) if columns else None
+            if items is not None:  # a multi-instance field
+                record[field] = _items(field, where, value, items)
+            elif value is None:
+                record[field] = default
+            elif reader is None and type(value) is str:  # text, the usual case
+                record[field] = value.strip() or default
+            else:
+                try:
+                    read = (reader or _text)(value)
+                except ValueError as err:
+                    raise RowError(field, where, value, str(err)) from None
+                record[field] = default if read is None else read
+        return record
+
+    return normalise
 
 
-def _items(
-    field: str,
-    alias: str,
-    value: Any,
-    nested: str,
-    aliases: Mapping[str, Mapping[str, Any]],
-    absent: Collection[str] = (),
-) -> list[dict[str, Any]]:
+def _items(field: str, alias: str, value: Any, normalise: Normalizer) -> list[dict[str, Any]]:
     if value is None or value == "":
         return []
     if isinstance(value, str):  # a report file in CSV carries the array as JSON text
@@ -324,4 +358,4 @@ def _items(
         value = [value]
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise RowError(field, alias, value, "an array of objects")
-    return [normalize(nested, item, aliases, absent=absent) for item in value]
+    return [normalise(item) for item in value]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any, ClassVar
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -216,7 +217,13 @@ def _count(text: str | None, what: str) -> int:
 def _find(element: Element | None, path: str) -> Element | None:
     if element is None:
         return None
-    return element.find("/".join(f"{_W}{part}" for part in path.split("/")))
+    return element.find(_qualified(path))
+
+
+@cache
+def _qualified(path: str) -> str:
+    """``A/B`` as ``{bsvc}A/{bsvc}B`` (asked for every field of every worker)."""
+    return "/".join(f"{_W}{part}" for part in path.split("/"))
 
 
 def _text(element: Element | None, path: str = "") -> str | None:

@@ -28,7 +28,7 @@ from mentorbridge.connectors.workday.columns import (
     judge_absent,
     nested_under,
 )
-from mentorbridge.connectors.workday.fields import RowError, lookup, normalize
+from mentorbridge.connectors.workday.fields import RowError, lookup, normalizer
 from mentorbridge.connectors.workday.reportfile import ReportBody
 from mentorbridge.plugin.errors import SourceRequestError
 
@@ -147,6 +147,7 @@ class ReportStream(Stream):
             if iter(rows) is rows:  # a one-pass iterator: keep the rows for the second pass
                 rows = list(rows)
             absent = self.absent_columns(rows, changes_only=self.incremental and not window.full)
+            normalise = normalizer(self.name, self.aliases, sensitive=self.sensitive, absent=absent)
             for row in rows:
                 try:
                     items = self.items(row)
@@ -155,9 +156,7 @@ class ReportStream(Stream):
                     continue
                 for item in items:
                     try:
-                        yield normalize(
-                            self.name, item, self.aliases, sensitive=self.sensitive, absent=absent
-                        )
+                        yield normalise(item)
                     except RowError as err:
                         yield Skipped(self._row_key(item), str(err))
 
@@ -309,8 +308,13 @@ def _get(item: Any, *path: str) -> Any:
     return item
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (a field Workday left out)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _text(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+    return value.strip() or None if type(value) is str else None
 
 
 def _day(value: Any) -> str | None:
@@ -408,8 +412,10 @@ class RestWorkers(_RestStream):
         return page
 
     def normalize(self, item: dict[str, Any], today: date) -> dict[str, Any]:
-        job = item.get("primaryJob") or {}
-        worker_type = _text(_get(item, "workerType", "descriptor")) or "Employee"
+        person, job = _object(item.get("person")), _object(item.get("primaryJob"))
+        profile, location = _object(job.get("jobProfile")), _object(job.get("location"))
+        organization = _object(job.get("supervisoryOrganization"))
+        worker_type = _text(_object(item.get("workerType")).get("descriptor")) or "Employee"
         termination = _day(item.get("terminationDate"))
         active = item.get("active")
         if not isinstance(active, bool):
@@ -420,19 +426,19 @@ class RestWorkers(_RestStream):
             "worker_type": "contingent"
             if worker_type.lower().startswith("contingent")
             else "employee",
-            "legal_name": _text(_get(item, "person", "legalName")) or _text(item.get("descriptor")),
-            "preferred_name": _text(_get(item, "person", "preferredName")),
-            "work_email": _text(_get(item, "person", "email")),
+            "legal_name": _text(person.get("legalName")) or _text(item.get("descriptor")),
+            "preferred_name": _text(person.get("preferredName")),
+            "work_email": _text(person.get("email")),
             "business_title": _text(job.get("businessTitle")),
-            "job_profile_id": _text(_get(job, "jobProfile", "id")),
-            "job_profile": _text(_get(job, "jobProfile", "descriptor")),
-            "management_level": _text(_get(job, "managementLevel", "descriptor")),
-            "supervisory_organization_id": _text(_get(job, "supervisoryOrganization", "id")),
-            "supervisory_organization": _text(_get(job, "supervisoryOrganization", "descriptor")),
-            "manager_employee_id": _text(_get(job, "manager", "workerId")),
-            "location": _text(_get(job, "location", "descriptor")),
-            "country": _text(_get(job, "location", "country", "ISO_3166-1_Alpha-2_Code")),
-            "time_zone": _text(_get(job, "location", "timeZone")),
+            "job_profile_id": _text(profile.get("id")),
+            "job_profile": _text(profile.get("descriptor")),
+            "management_level": _text(_object(job.get("managementLevel")).get("descriptor")),
+            "supervisory_organization_id": _text(organization.get("id")),
+            "supervisory_organization": _text(organization.get("descriptor")),
+            "manager_employee_id": _text(_object(job.get("manager")).get("workerId")),
+            "location": _text(location.get("descriptor")),
+            "country": _text(_object(location.get("country")).get("ISO_3166-1_Alpha-2_Code")),
+            "time_zone": _text(location.get("timeZone")),
             "hire_date": _day(item.get("hireDate")),
             "original_hire_date": _day(item.get("originalHireDate")),
             "active": active,

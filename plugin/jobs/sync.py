@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -21,6 +22,10 @@ from mentorbridge.plugin.store.sync_models import SyncRun
 __all__ = ["SyncJob", "sync_workday"]
 
 log = logging.getLogger(__name__)
+
+#: How often a running sync renews its lease (it lasts 15 minutes): a renewal is a write
+#: transaction of its own, too dear to pay once per batch of records.
+RENEW_EVERY_SECONDS = 30.0
 
 
 def sync_workday(
@@ -54,9 +59,13 @@ def sync_workday(
         with hold_lease(store, "sync:workday") as lease:
             if unless_run_since is not None and _run_since(store, connector.name, unless_run_since):
                 return None
+            renewed = time.monotonic()
 
             def progress(stream: str, seen: int) -> None:
-                lease.renew()
+                nonlocal renewed
+                if time.monotonic() - renewed >= RENEW_EVERY_SECONDS:
+                    lease.renew()
+                    renewed = time.monotonic()
                 if on_progress is not None:
                     on_progress(stream, seen)
 

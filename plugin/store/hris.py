@@ -26,6 +26,7 @@ from mentorbridge.connectors.base import StreamCounts, SyncReport
 from mentorbridge.connectors.workday.fields import SENSITIVE_FIELDS
 from mentorbridge.plugin.privacy.markers import ErasedWorkers
 from mentorbridge.plugin.store.base import utc_now
+from mentorbridge.plugin.store.bulk import insert_rows
 from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.hris_merge import merge_duplicates
 from mentorbridge.plugin.store.hris_models import (
@@ -92,6 +93,7 @@ class HrisMirror:
         self.store = store
         self.erased = ErasedWorkers(store)
         self.sensitive_fields = tuple(f for f in SENSITIVE_FIELDS if f in sensitive_fields)
+        self._hidden = frozenset(SENSITIVE_FIELDS) - set(self.sensitive_fields)
         self._specs = {
             "workers": _Spec(HrisWorker, ("workday_id",), self._worker_columns),
             "organizations": _Spec(HrisOrganization, ("organization_id",), _organization_columns),
@@ -231,6 +233,8 @@ class HrisMirror:
 
     def _visible(self, record: dict[str, Any]) -> dict[str, Any]:
         """The record without the sensitive fields nobody enabled."""
+        if self._hidden.isdisjoint(record):
+            return record
         return {
             k: v
             for k, v in record.items()
@@ -258,8 +262,9 @@ class HrisMirror:
         missing = [w for w in inserts if w["employee_id"] not in found]
         if missing:
             identity = keyring_of(self.store).identity  # the same id in every store
-            session.execute(
-                insert(Person),
+            insert_rows(
+                session,
+                Person.__table__,
                 [
                     {
                         "worker_id": w["employee_id"],
@@ -357,7 +362,7 @@ def _insert(
         return {}
     table = spec.model
     if not with_ids:
-        session.execute(table.__table__.insert(), rows)  # Core: one executemany
+        insert_rows(session, table.__table__, rows)
         return {}
     returned = session.execute(
         insert(table).returning(

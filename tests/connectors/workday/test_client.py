@@ -261,3 +261,47 @@ def test_a_soap_answer_that_is_not_xml_is_malformed() -> None:
     response.status_code, response._content = 200, b"{}"
     with pytest.raises(SourceUnavailableError, match="malformed SOAP answer"):
         read_soap(response)
+
+
+@responses.activate
+def test_a_fault_sent_with_status_200_is_still_read() -> None:
+    responses.post(SOAP_URL, body=AUTHENTICATION, status=200, content_type="text/xml")
+    with pytest.raises(SourceAuthError, match="invalid username or password"):
+        client().soap(SOAP_URL, b"<envelope/>", auth=None, what="Get_Workers page 1")
+
+
+REPORT_URL = f"{HOST}/ccx/service/customreport2/acme/ISU_Mentoring/RM_Workers"
+
+
+@pytest.fixture
+def content_never_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Response.content`` fails: a report body must go to its spool chunk by chunk, never
+    be held whole in memory (a 100,000-worker report is hundreds of megabytes)."""
+
+    def whole(_: requests.Response) -> bytes:
+        raise AssertionError("the whole report body was read into memory")
+
+    monkeypatch.setattr(requests.Response, "content", property(whole))
+
+
+@responses.activate
+@pytest.mark.usefixtures("content_never_read")
+def test_a_report_body_is_spooled_without_being_read_whole() -> None:
+    body = b'{"Report_Entry": [{"Employee_ID": "1"}, {"Employee_ID": "2"}]}'
+    responses.get(REPORT_URL, body=body, status=200, content_type="application/json")
+    auth = requests.auth.HTTPBasicAuth("ISU_Mentoring@acme", "secret")
+    with client().report(REPORT_URL, params={"format": "json"}, auth=auth, what="RM_Workers") as f:
+        assert f.read() == body
+
+
+@responses.activate
+@pytest.mark.usefixtures("content_never_read")
+def test_a_report_answered_with_a_maintenance_page_is_unavailable() -> None:
+    page = b"<!DOCTYPE html><html><body>Workday is down for maintenance</body></html>"
+    responses.get(REPORT_URL, body=page, status=200, content_type="application/octet-stream")
+    auth = requests.auth.HTTPBasicAuth("ISU_Mentoring@acme", "secret")
+    with (
+        pytest.raises(SourceUnavailableError, match="HTML page"),
+        client(retries=0).report(REPORT_URL, params={"format": "json"}, auth=auth, what="r"),
+    ):
+        pass
