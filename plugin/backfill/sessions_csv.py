@@ -130,7 +130,8 @@ class SessionColumns:
         for column, aliases in COLUMNS.items():
             if column in found:
                 continue
-            matches = [given[n] for n in (column, *aliases) if n in given and given[n] not in taken]
+            names = dict.fromkeys(_normal(n) for n in (column, *aliases))
+            matches = [given[n] for n in names if n in given and given[n] not in taken]
             if len(matches) > 1:
                 problems.append(
                     (
