@@ -1,6 +1,7 @@
 """Record checked events in dependency order, in batches that each commit all or nothing.
 
-Each batch is one transaction; each event in it runs through
+Each batch is one transaction. Plain ``session.completed`` events, the bulk of any history, are
+written set-wise (:mod:`.sessions_bulk`); every other event runs through
 :meth:`~plugin.webhooks.processor.EventProcessor.process_within` in a savepoint of its own, so
 an event the store refuses (an unknown pair, a conflict with what is recorded) is rolled back
 alone and rejected, and the rest of the batch commits. Anything else that fails (the store
@@ -22,8 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mentorbridge.plugin.backfill.lines import Candidate, Reject, reason_of
+from mentorbridge.plugin.backfill.sessions_bulk import BULK_TYPE, SessionsInBulk
 from mentorbridge.plugin.errors import RejectedError
-from mentorbridge.plugin.webhooks.events import parse_event
+from mentorbridge.plugin.webhooks.events import IncomingEvent, parse_event
 from mentorbridge.plugin.webhooks.processor import EventProcessor, StoreBusyError
 
 __all__ = ["BATCH_SIZE", "ImportReport", "import_events", "write_rejects"]
@@ -78,10 +80,7 @@ def import_events(
         batch = ordered[start : start + size]
         try:
             with store.transaction() as session:
-                for candidate in batch:
-                    _record(processor, session, candidate, report)
-                    if progress is not None:
-                        progress(report.done)
+                _batch(processor, session, batch, report, progress)
                 if strict and report.rejects:
                     raise _StrictRollback
         except _StrictRollback:
@@ -90,10 +89,45 @@ def import_events(
     return report
 
 
-def _record(
-    processor: EventProcessor, session: Session, candidate: Candidate, report: ImportReport
+def _batch(
+    processor: EventProcessor,
+    session: Session,
+    batch: Sequence[Candidate],
+    report: ImportReport,
+    progress: Callable[[int], None] | None,
 ) -> None:
-    event = parse_event(candidate.body)
+    """Record ``batch`` in ``session``: plain ``session.completed`` events in bulk, the
+    others one by one, in order."""
+    events = [parse_event(candidate.body) for candidate in batch]
+    bulk = SessionsInBulk(processor, session, events)
+    offered = 0
+
+    def write_bulk() -> None:
+        nonlocal offered
+        written, failed = bulk.write()
+        report.imported += written
+        offered = 0
+        for event, candidate in failed:
+            _record(processor, session, candidate, event, report)
+
+    for candidate, event in zip(batch, events, strict=True):
+        if event.type == BULK_TYPE and bulk.offer(event, candidate):
+            offered += 1
+        else:
+            write_bulk()
+            _record(processor, session, candidate, event, report)
+        if progress is not None:
+            progress(report.done + offered)
+    write_bulk()
+
+
+def _record(
+    processor: EventProcessor,
+    session: Session,
+    candidate: Candidate,
+    event: IncomingEvent,
+    report: ImportReport,
+) -> None:
     for attempt in range(2):
         try:
             with session.begin_nested():

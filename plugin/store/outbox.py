@@ -11,7 +11,7 @@ delivered in order: a voiding statement never overtakes the statement it voids.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -70,10 +70,14 @@ def enqueue_many(
     statements: Sequence[tuple[BuiltStatement, str | None]],
     *,
     session_id: int | None = None,
+    session_ids: Mapping[str, int] | None = None,
 ) -> None:
     """Queue built statements (each with the id it voids, or ``None``), all from the mentoring
     session ``session_id`` if given, in the caller's transaction: two bulk inserts and one read
-    of the new row ids, however many there are. They are delivered in the order given."""
+    of the new row ids, however many there are. They are delivered in the order given.
+    ``session_ids`` gives, by statement id, the session of statements from several sessions
+    (an import writes a batch of sessions at once)."""
+    session_ids = session_ids or {}
     outbox, payloads = OutboxStatement.__table__, OutboxPayload.__table__
     for start in range(0, len(statements), _BULK):
         part = statements[start : start + _BULK]
@@ -87,7 +91,7 @@ def enqueue_many(
                     "template": built.template,
                     "verb": built.verb,
                     "registration": built.registration,
-                    "session_id": session_id,
+                    "session_id": session_ids.get(built.id, session_id),
                     "voids_statement_id": voids,
                     "state": "pending",
                     "attempts": 0,
