@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import ROOT, peak_rss_mb, scratch_database
+from bench.common import ROOT, peak_rss_mb, scratch_database, use_scratch_keys
 from bench.webhook_bench import (
     _post,
     prepare_store,
@@ -114,6 +114,80 @@ def child(file: str) -> None:
     )
 
 
+#: Where an import's time goes: (stage, file suffix, function) whose cumulative times are used.
+STAGES = {
+    "read": ("plugin/backfill/lines.py", "read_jsonl"),
+    "order": ("plugin/backfill/order.py", "dependency_order"),
+    "import": ("plugin/backfill/importer.py", "import_events"),
+    "parse": ("plugin/webhooks/events.py", "parse_event"),
+    "batch": ("plugin/backfill/importer.py", "_batch"),
+    "lookups": ("plugin/backfill/sessions_bulk.py", "read"),
+    "build": ("plugin/backfill/sessions_bulk.py", "_statements"),
+    "validate": ("xapi/validate.py", "validate_statement"),
+    "insert": ("plugin/backfill/sessions_bulk.py", "_insert"),
+}
+
+
+def profile(events: int, pairs: list[tuple[str, str, str]]) -> None:
+    """The import of ``events`` into a fresh SQLite store under cProfile: each stage's share."""
+    import cProfile
+    import pstats
+
+    from mentorbridge.plugin import compose
+    from mentorbridge.plugin.backfill import dependency_order, import_events, read_jsonl
+    from mentorbridge.plugin.config import load_config
+
+    with tempfile.TemporaryDirectory(prefix="mentorbridge-import-profile-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'profile.sqlite3'}"
+        prepare_store(url, pairs)
+        file = Path(tmp) / "events.jsonl"
+        write_events(file, events, pairs)
+        config = load_config(None, environ={}, overrides={"store.url": url, "lrs.auth": "none"})
+        with compose.open_store(config) as store:
+            processor = compose.event_processor(config, store)
+
+            def run() -> None:
+                import_events(processor, dependency_order(list(read_jsonl(file, secrets=tuple))))
+
+            profiler = cProfile.Profile()
+            profiler.runcall(run)
+    stats = pstats.Stats(profiler).stats
+    t = {
+        stage: sum(
+            cumulative
+            for (path, _line, name), (_cc, _nc, _tt, cumulative, _callers) in stats.items()
+            if path.endswith(suffix) and name == function
+        )
+        for stage, (suffix, function) in STAGES.items()
+    }
+    whole = t["read"] + t["order"] + t["import"]
+    shares = [
+        ("reading and checking the file (parse_event per line)", t["read"]),
+        ("dependency order", t["order"]),
+        ("parsing each event again in its batch", _called_from(stats, "parse", "batch")),
+        ("looking up ids, sessions and pairs per batch", t["lookups"]),
+        ("building 2 statements: validation", t["validate"]),
+        ("building 2 statements: the rest", t["build"] - t["validate"]),
+        ("bulk inserts: sessions, outbox, marks, event rows", t["insert"]),
+    ]
+    shares.append(("commits and the rest", whole - sum(seconds for _, seconds in shares)))
+    print(f"import of {events} events under cProfile, SQLite: share of the time")
+    for stage, seconds in shares:
+        print(f"  {stage:<52} {seconds / whole:6.1%}")
+
+
+def _called_from(stats: dict, callee: str, caller: str) -> float:
+    """The cumulative time ``callee`` (a stage) spent when called by ``caller``."""
+    (suffix, function), (caller_suffix, caller_function) = STAGES[callee], STAGES[caller]
+    return sum(
+        cumulative
+        for (path, _line, name), (*_, callers) in stats.items()
+        if path.endswith(suffix) and name == function
+        for (from_path, _l, from_name), (*_, cumulative) in callers.items()
+        if from_path.endswith(caller_suffix) and from_name == caller_function
+    )
+
+
 def check(store_url: str, events: int) -> dict:
     sessions, statements = recorded(store_url)
     if (sessions, statements) != (events, 2 * events):
@@ -132,16 +206,23 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=2_000, help="events posted one by one")
     parser.add_argument("--pairs", type=int, default=500)
     parser.add_argument("--out", type=Path, help="default: bench/results/import-<store>.json")
+    parser.add_argument(
+        "--profile", action="store_true", help="only profile an import of --events (SQLite)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child)
+        return
+    if args.profile:
+        profile(args.events, the_pairs(args.pairs))
         return
 
     store_name = "postgresql" if args.store_url else "sqlite"
     pairs = the_pairs(args.pairs)
     results = {}
     with tempfile.TemporaryDirectory(prefix="mentorbridge-import-bench-") as tmp:
+        use_scratch_keys(Path(tmp))  # for the stores, the server and the import alike
         for mode in ("http", "import"):
             work = Path(tmp) / mode
             work.mkdir()

@@ -65,6 +65,7 @@ class SessionsInBulk:
         self.builder = processor.recorder.builder
         self.session = session
         self._upcoming = [e for e in upcoming if e.type == BULK_TYPE]
+        self._offered = 0  # every event of the type is offered, in order
         self._pending: list[tuple[IncomingEvent, Any]] = []
         self._known: _Known | None = None
 
@@ -72,6 +73,7 @@ class SessionsInBulk:
         """Take ``event`` (with ``tag``, the caller's name for it) if it can be written in
         bulk; ``False``: record it the usual way (after :meth:`write`)."""
         known = self._lookups()
+        self._offered += 1
         data = event.data
         pair = known.pairs.get(data["pair_id"])
         plain = (
@@ -207,8 +209,9 @@ class SessionsInBulk:
         )
 
     def _lookups(self) -> _Known:
-        if self._known is None:
-            self._known = _Known.read(self.session, self.builder, self._upcoming)
+        if self._known is None:  # read for this event and the ones after it
+            upcoming = self._upcoming[self._offered :]
+            self._known = _Known.read(self.session, self.builder, upcoming)
         return self._known
 
 
