@@ -154,7 +154,7 @@ def _record(
 
 def write_rejects(path: Path, rejects: Sequence[Reject]) -> None:
     """The reject file: CSV with ``line,event_id,reason``, one row per reject, by line."""
-    with path.open("w", encoding="utf-8", newline="") as file:
+    with path.open("w", encoding="utf-8", errors="backslashreplace", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["line", "event_id", "reason"])
         for reject in sorted(rejects, key=lambda r: r.line):

@@ -108,7 +108,7 @@ def _read_line(
 ) -> Candidate | Reject:
     try:
         outer = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         outer = None  # parse_event says what is wrong, with the webhook's words
     signed = isinstance(outer, dict) and outer.keys() == _SIGNED_KEYS
     event_id = _event_id(outer)
@@ -146,7 +146,13 @@ def _verified(outer: dict[str, Any], secrets: Sequence[str]) -> bytes:
             "no signing secret is set up to check it: add the sender's secret with "
             "`mentorbridge webhook secret add` (or set web.signing_secret)"
         )
-    body = event.encode("utf-8")
+    try:
+        body = event.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SignatureError(
+            "event holds an unpaired surrogate escape (\\ud800 …), so it is not the text of "
+            "a body: give the body exactly as signed"
+        ) from None
     verify(header, body, secrets, now=0, tolerance=None)
     return body
 
@@ -156,11 +162,13 @@ def _loads(text: Any) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
 def _event_id(document: Any) -> str | None:
-    if isinstance(document, dict) and isinstance(document.get("id"), str):
-        return document["id"][:128]
-    return None
+    """The id a line gives its event, if it is one a reject file can show."""
+    if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+        return None
+    event_id = document["id"][:128]
+    return event_id if event_id.isprintable() else None

@@ -211,3 +211,27 @@ def test_a_shuffled_file_of_many_events_is_recorded_exactly_once_in_session_orde
 
 def _members(n: int) -> tuple[str, str]:
     return ("EXEC-2", "JUN-2") if n % 2 else ("EXEC-1", "JUN-1")
+
+
+def test_hostile_lines_are_rejected_one_by_one_and_the_reject_file_is_still_written(
+    pairs: Store, env: dict[str, str], tmp_path: Path
+) -> None:
+    file = tmp_path / "hostile.jsonl"
+    file.write_bytes(
+        b'{"signature": "t=1,v1=ab", "event": "{\\"id\\": \\"\\ud800\\"}"}\n'
+        + b'{"id": "\\ud800", "type": "pair.ended", "occurred_at": "x", "data": {}}\n'
+        + b"[" * 5000
+        + b"\n\xff\xfe not utf-8\n"
+        + json.dumps(completed(1)).encode()
+        + b"\n"
+    )
+
+    result = run_import(env, str(file))
+
+    assert result.exit_code == 1
+    assert "1 imported, 0 already present, 0 held, 4 rejected" in result.output
+    rejects = rejects_of(tmp_path / "hostile.jsonl.rejects.csv")
+    assert [r["line"] for r in rejects] == ["1", "2", "3", "4"]
+    assert all(r["event_id"] == "" for r in rejects)
+    assert "unpaired surrogate" in rejects[0]["reason"]
+    assert "levels deep" in rejects[2]["reason"] and "not UTF-8" in rejects[3]["reason"]
