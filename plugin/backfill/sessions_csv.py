@@ -182,21 +182,27 @@ def read_sessions_csv(
         by_members[members.mentee, members.mentor].append(key)
     with path.open(encoding="utf-8-sig", newline="") as file:
         reader = csv.reader(file)
-        header = next(reader, None)
-        if header is None:
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise ValidationError(
+                    f"the sessions file {path}",
+                    [("(file)", "is empty: give a header row, then one row per session")],
+                )
+            columns = SessionColumns.resolve(header, named or {})
+            index = {column: header.index(name) for column, name in columns.headers.items()}
+            start = reader.line_num + 1
+            for row in reader:
+                line, start = start, reader.line_num + 1
+                if not any(cell.strip() for cell in row):
+                    continue
+                values = {c: row[i].strip() if i < len(row) else "" for c, i in index.items()}
+                yield _row(line, values, columns, pairs, by_members, source, timezone)
+        except csv.Error as err:
             raise ValidationError(
                 f"the sessions file {path}",
-                [("(file)", "is empty: give a header row, then one row per session")],
-            )
-        columns = SessionColumns.resolve(header, named or {})
-        index = {column: header.index(name) for column, name in columns.headers.items()}
-        start = reader.line_num + 1
-        for row in reader:
-            line, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
-                continue
-            values = {c: row[i].strip() if i < len(row) else "" for c, i in index.items()}
-            yield _row(line, values, columns, pairs, by_members, source, timezone)
+                [(f"line {reader.line_num}", f"is not CSV ({err}): export the sessions as CSV")],
+            ) from None
 
 
 class _RowError(Exception):

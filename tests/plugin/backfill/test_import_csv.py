@@ -113,3 +113,18 @@ def test_a_file_that_is_not_utf8_is_refused_with_exit_2(
 
     assert result.exit_code == 2
     assert "give a readable UTF-8 file" in result.output
+
+
+def test_a_file_that_is_not_csv_stops_before_anything_with_exit_2(
+    pairs: Store, env: dict[str, str], tmp_path: Path
+) -> None:
+    file = tmp_path / "runaway.csv"
+    file.write_text(
+        'session_id,pair_id,started_at,duration_minutes\nm-1,pair-1,"' + "x" * 200_000 + "\n"
+    )
+
+    result = run_import(env, str(file))
+
+    assert result.exit_code == 2
+    assert "is not CSV (field larger than field limit" in result.output
+    assert counts(pairs)["events"] == 0
