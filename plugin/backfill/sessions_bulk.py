@@ -1,5 +1,5 @@
 """``session.completed`` events recorded set-wise: the bulk of any history, written with a few
-queries and bulk inserts per run of them instead of some fifteen statements each.
+queries and bulk inserts per batch instead of the event processor's queries for each.
 
 Only an event that can be recorded plainly goes this way: not recorded before (by id), its
 pair known and active, its attendees exactly the pair's two members, its session new. Any
