@@ -1,4 +1,4 @@
-"""``mentorbridge events send | held | release``."""
+"""``mentorbridge events send | held | release | import``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from mentorbridge.plugin import compose
 from mentorbridge.plugin.cli import AppContext, pass_app
+from mentorbridge.plugin.cli.events_import import import_cmd
 from mentorbridge.plugin.errors import ServiceUnreachableError
 from mentorbridge.plugin.store.webhook_models import WebhookEvent
 from mentorbridge.plugin.webhooks.handlers import created_by
@@ -19,7 +20,11 @@ from mentorbridge.plugin.webhooks.signing_secrets import SigningSecrets
 
 @click.group("events")
 def command() -> None:
-    """Webhook events: send one to test an integration, see and release held ones."""
+    """Webhook events: send one to test an integration, see and release held ones, import a
+    file of past events."""
+
+
+command.add_command(import_cmd)
 
 
 @command.command("send")

@@ -11,7 +11,7 @@ delivered in order: a voiding statement never overtakes the statement it voids.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -73,15 +73,18 @@ def enqueue_many(
     statements: Sequence[tuple[BuiltStatement, str | None]],
     *,
     session_id: int | None = None,
+    session_ids: Mapping[str, int] | None = None,
 ) -> None:
     """Queue built statements (each with the id it voids, or ``None``), all from the mentoring
     session ``session_id`` if given, in the caller's transaction. They are delivered in the order
-    given.
+    given. ``session_ids`` gives, by statement id, the session of statements from several
+    sessions (an import writes a batch of sessions at once).
 
     A few (a webhook's one to three) take two prepared statements: the outbox rows inserted
     returning their ids, then their payloads. Many take two bulk inserts and one read of the new
     row ids per 5,000.
     """
+    session_ids = session_ids or {}
     outbox, payloads = OutboxStatement.__table__, OutboxPayload.__table__
     if not statements:
         return
@@ -94,7 +97,7 @@ def enqueue_many(
                 f"template_{n}": built.template,
                 f"verb_{n}": built.verb,
                 f"registration_{n}": built.registration,
-                f"session_id_{n}": session_id,
+                f"session_id_{n}": session_ids.get(built.id, session_id),
                 f"voids_statement_id_{n}": voids,
                 f"created_at_{n}": now,
             }
@@ -116,7 +119,7 @@ def enqueue_many(
                     "template": built.template,
                     "verb": built.verb,
                     "registration": built.registration,
-                    "session_id": session_id,
+                    "session_id": session_ids.get(built.id, session_id),
                     "voids_statement_id": voids,
                     "state": "pending",
                     "attempts": 0,

@@ -49,27 +49,22 @@ def verify(
     secrets: Iterable[str],
     *,
     now: float,
-    tolerance: int,
+    tolerance: int | None,
 ) -> None:
     """Raise :class:`SignatureError` unless ``header`` signs ``body`` with one of ``secrets``
-    at a time within ``tolerance`` seconds of ``now``, either way."""
+    at a time within ``tolerance`` seconds of ``now``, either way.
+
+    ``tolerance=None`` checks the signature only, not its age: an import of history signed
+    long ago (``mentorbridge events import``), which an admin runs and no one can replay.
+    """
     if not header:
         raise SignatureError(
             f"the {HEADER} header is missing: sign t + '.' + the raw body with HMAC-SHA256 "
             f"and send {HEADER}: t=<unix seconds>,v1=<hex digest>"
         )
     literal, signatures = _parse(header)
-    age = now - int(literal)
-    if age > tolerance:
-        raise SignatureError(
-            f"the signature's timestamp is {age:.0f} s old, beyond the {tolerance} s tolerance: "
-            "sign each delivery when it is sent, and check the sender's clock"
-        )
-    if -age > tolerance:
-        raise SignatureError(
-            f"the signature's timestamp is {-age:.0f} s in the future, beyond the {tolerance} s "
-            "tolerance: check the sender's clock"
-        )
+    if tolerance is not None:
+        _check_age(now - int(literal), tolerance)
     expected = [sign(body, secret, literal) for secret in secrets]
     # Compare every pair, so timing says nothing about which secret or how much matched.
     matched = False
@@ -80,6 +75,19 @@ def verify(
         raise SignatureError(
             "no v1 signature matches an active secret: check the sender signs with a current "
             "secret, over t + '.' + the body exactly as sent"
+        )
+
+
+def _check_age(age: float, tolerance: int) -> None:
+    if age > tolerance:
+        raise SignatureError(
+            f"the signature's timestamp is {age:.0f} s old, beyond the {tolerance} s tolerance: "
+            "sign each delivery when it is sent, and check the sender's clock"
+        )
+    if -age > tolerance:
+        raise SignatureError(
+            f"the signature's timestamp is {-age:.0f} s in the future, beyond the {tolerance} s "
+            "tolerance: check the sender's clock"
         )
 
 
