@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -162,8 +162,9 @@ class Recorder:
         """A session went into the calendar."""
         with self._unit(within) as session:
             pair_row = _active_pair(session, pair, lock=True)
-            _absent(session, MentoringSession, session_key, "session")
-            sequence = _next_sequence(session, pair_row)
+            known, sequence = _session_slot(session, session_key, pair_row)
+            if known is not None:
+                raise ConflictError(f"session {session_key!r} is already recorded")
             built = self.builder.session_scheduled(
                 event,
                 self._pair_context(pair_row),
@@ -204,13 +205,13 @@ class Recorder:
             pair_row = _active_pair(session, pair, lock=True)
             if attendees is not None:
                 _check_attendees(session, pair_row, attendees)
-            found = _SESSION_BY_KEY.first(session, key=session_key)
-            known = None if found is None else KnownSession(*found)
+            known, sequence = _session_slot(session, session_key, pair_row)
             if known is not None and known.pair_id != pair_row.id:
                 raise ConflictError(f"session {session_key!r} belongs to another pair")
             if known is not None and known.status != "scheduled":
                 raise ConflictError(f"session {session_key!r} is already {known.status}")
-            sequence = known.sequence if known is not None else _next_sequence(session, pair_row)
+            if known is not None:
+                sequence = known.sequence
             duration = timedelta(minutes=duration_minutes)
             context = self._pair_context(pair_row)
             built = [
@@ -606,18 +607,31 @@ class KnownSession(NamedTuple):
     sequence: int
 
 
-_SESSION_BY_KEY = Prepared(
-    lambda _dialect: select(
-        _SESSIONS.c.id, _SESSIONS.c.pair_id, _SESSIONS.c.status, _SESSIONS.c.sequence
-    ).where(_SESSIONS.c.key == bindparam("key"))
-)
-_SESSION_COUNT = Prepared(
-    lambda _dialect: (
+def _session_slot_query() -> Select[Any]:
+    """The session ``key`` (if recorded) and how many sessions pair ``pair_id`` has: one row."""
+    counted = _SESSIONS.alias("counted")
+    sessions = (
         select(func.count())
-        .select_from(_SESSIONS)
-        .where(_SESSIONS.c.pair_id == bindparam("pair_id"))
+        .select_from(counted)
+        .where(counted.c.pair_id == bindparam("pair_id"))
+        .scalar_subquery()
     )
-)
+    one = select(literal_column("1").label("one")).subquery("one")
+    return select(
+        _SESSIONS.c.id, _SESSIONS.c.pair_id, _SESSIONS.c.status, _SESSIONS.c.sequence, sessions
+    ).select_from(one.outerjoin(_SESSIONS, _SESSIONS.c.key == bindparam("key")))
+
+
+_SESSION_SLOT = Prepared(lambda _dialect: _session_slot_query())
+
+
+def _session_slot(session: Session, key: str, pair: PairView) -> tuple[KnownSession | None, int]:
+    """The session ``key`` if recorded, and the sequence number a new session of ``pair`` takes
+    (read after the pair's row is locked, so sessions added at once are numbered in turn)."""
+    *found, sessions = _SESSION_SLOT.first(session, key=key, pair_id=pair.id)
+    return (KnownSession(*found) if found[0] is not None else None), sessions + 1
+
+
 _SCHEDULE = Prepared(
     lambda _dialect: (
         insert(_SESSIONS)
@@ -734,7 +748,3 @@ def _check_attendees(session: Session, pair: PairView, attendees: Sequence[str])
         f"the attendees of a session of pair {pair.key!r} must be its executive mentee "
         "and its junior mentor, each once"
     )
-
-
-def _next_sequence(session: Session, pair: PairView) -> int:
-    return _SESSION_COUNT.scalar(session, pair_id=pair.id) + 1
