@@ -580,7 +580,9 @@ class StatementBuilder:
         schema asks of a masked value (a uuid, a date-time, a duration, a non-empty account
         name) holds for every value the builder makes in its place.
         """
-        shape = f"{template}|{_shape(data)}"
+        parts = [template]
+        _shape(data, parts)
+        shape = "|".join(parts)
         if shape in self._checked:
             validate_timestamp(data, now=self._now())
             return self._freeze(template, data)
@@ -604,24 +606,34 @@ class StatementBuilder:
         )
 
 
-def _shape(value: Any, *, account: bool = False) -> Any:
-    """``value`` with the values the builder makes masked (see :meth:`StatementBuilder._seal`)."""
-    if isinstance(value, dict):
-        return {
-            key: "<name>"
-            if account and key == "name" and item
-            else _shape(item, account=key == "account")
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_shape(item) for item in value]
-    if isinstance(value, str):
-        if _TIMESTAMP.fullmatch(value):
-            return "<timestamp>"
-        if len(value) > 1 and _DURATION.fullmatch(value):
-            return "<duration>"
-        return _UUID.sub("<uuid>", value)
-    return value
+def _shape(value: Any, parts: list[str], account: bool = False) -> None:
+    """Append ``value``'s shape to ``parts``: the value with what the builder makes masked (see
+    :meth:`StatementBuilder._seal`); other strings, keys and numbers as their ``repr``."""
+    kind = type(value)
+    if kind is dict:
+        parts.append("{")
+        for key, item in value.items():
+            parts.append(repr(key))
+            if account and key == "name" and item:
+                parts.append("<name>")
+            else:
+                _shape(item, parts, key == "account")
+        parts.append("}")
+    elif kind is list:
+        parts.append("[")
+        for item in value:
+            _shape(item, parts)
+        parts.append("]")
+    elif kind is str:
+        size = len(value)
+        if size == 24 and value[-1] == "Z" and _TIMESTAMP.fullmatch(value):
+            parts.append("<timestamp>")
+        elif size > 1 and value[0] == "P" and _DURATION.fullmatch(value):
+            parts.append("<duration>")
+        else:
+            parts.append(repr(_UUID.sub("<uuid>", value) if size >= 36 else value))
+    else:
+        parts.append(repr(value))
 
 
 def _statement_ref(statement_id: str) -> Json:
