@@ -37,6 +37,7 @@ import tempfile
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -206,10 +207,10 @@ def sync(
 def child(args: argparse.Namespace) -> None:
     kind, _, source = args.child.partition(":")
     if kind == "bare":
-        run = lambda: BARE[source](args.url)  # noqa: E731
+        run = partial(BARE[source], args.url)
     else:
         source, kind = kind, source
-        run = lambda: sync(args.url, args.store, source, full=kind == "full")  # noqa: E731
+        run = partial(sync, args.url, args.store, source, full=kind == "full")
     cpu = time.process_time()
     if args.profile:  # times are then inflated: a profile says where time goes, not how much
         profiler = cProfile.Profile()

@@ -632,18 +632,22 @@ def _session_slot(session: Session, key: str, pair: PairView) -> tuple[KnownSess
     return (KnownSession(*found) if found[0] is not None else None), sessions + 1
 
 
+#: What every new session row is given (its number read under the pair's lock).
+_NEW = {
+    "key": bindparam("key"),
+    "pair_id": bindparam("pair_id"),
+    "sequence": bindparam("sequence"),
+    "created_at": bindparam("created_at"),
+}
 _SCHEDULE = Prepared(
     lambda _dialect: (
         insert(_SESSIONS)
         .values(
-            key=bindparam("key"),
-            pair_id=bindparam("pair_id"),
-            sequence=bindparam("sequence"),
+            **_NEW,
             status="scheduled",
             planned_start=bindparam("planned_start"),
             planned_minutes=bindparam("planned_minutes"),
             themes=[],
-            created_at=bindparam("created_at"),
         )
         .returning(_SESSIONS.c.id)
     )
@@ -658,17 +662,7 @@ _COMPLETED = {
     "mentored_statement_id": bindparam("mentored"),
 }
 _INSERT_COMPLETED = Prepared(
-    lambda _dialect: (
-        insert(_SESSIONS)
-        .values(
-            key=bindparam("key"),
-            pair_id=bindparam("pair_id"),
-            sequence=bindparam("sequence"),
-            created_at=bindparam("created_at"),
-            **_COMPLETED,
-        )
-        .returning(_SESSIONS.c.id)
-    )
+    lambda _dialect: insert(_SESSIONS).values(**_NEW, **_COMPLETED).returning(_SESSIONS.c.id)
 )
 _COMPLETE = Prepared(
     lambda _dialect: (

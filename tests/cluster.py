@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -403,9 +403,9 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _wait_for(child: _Child, ready: object, timeout: float = 60) -> None:
+def _wait_for(child: _Child, ready: Callable[[], bool], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while not ready():  # type: ignore[operator]
+    while not ready():
         if child.process.poll() is not None:
             raise AssertionError(
                 f"{child.name} exited with status {child.process.returncode}:\n"
