@@ -10,10 +10,13 @@ template are pinned by ``tests/xapi/golden_statements.json``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import secrets
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -84,7 +87,8 @@ class PairContext:
     mentor: str
 
 
-#: Statement shapes remembered as checked, at most (then forgotten and checked again).
+#: Statement shapes remembered as checked, at most (then forgotten and checked again); the
+#: same bound for compiled forms.
 _CHECKED_SHAPES = 10_000
 #: The values the builder makes itself, masked out of a statement's shape: uuid5 ids (also
 #: inside activity IRIs), :func:`format_timestamp` and :func:`format_duration` output.
@@ -102,15 +106,13 @@ class BuiltStatement:
     verb: str
     registration: str | None
     payload: bytes
-    data: dict[str, Any] = field(repr=False, compare=False)
 
 
 def format_timestamp(moment: datetime) -> str:
     """UTC, millisecond precision, ``Z``: ``2025-03-04T10:02:11.000Z``."""
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def format_duration(length: timedelta) -> str:
@@ -145,12 +147,16 @@ class StatementBuilder:
         self._now = now or (lambda: datetime.now(UTC))
         #: Shapes of the statements already validated in full (see :meth:`_seal`).
         self._checked: set[str] = set()
+        #: Compiled forms of session statements, by template and pair (see :meth:`_render`);
+        #: ``None`` for a statement that cannot be compiled.
+        self._forms: dict[tuple[Any, ...], _Form | None] = {}
+        self._slot = f"mbslot{secrets.token_hex(8)}"
 
     # -- ids and activities -----------------------------------------------------------------
 
     def statement_id(self, event: Event, role: str) -> str:
         """UUIDv5 of source, event id and statement role: the same event, the same id."""
-        return str(uuid.uuid5(self.namespace, f"{event.source}/{event.id}/{role}"))
+        return _uuid5(self.namespace, f"{event.source}/{event.id}/{role}")
 
     def registration(self, pair_key: str) -> uuid.UUID:
         """The registration UUID of a pair."""
@@ -158,7 +164,7 @@ class StatementBuilder:
 
     def activity_id(self, kind: str, key: str) -> str:
         """Opaque activity IRI (``…/sessions/<uuid>``): keys never leak into the LRS."""
-        return f"{self.settings.activity_base}/{kind}/{uuid.uuid5(self.namespace, f'{kind}/{key}')}"
+        return f"{self.settings.activity_base}/{kind}/{_uuid5(self.namespace, f'{kind}/{key}')}"
 
     def competency_iri(self, competency: str) -> str:
         """A competency's activity IRI: an IRI stays as it is, an HRIS code such as
@@ -182,18 +188,25 @@ class StatementBuilder:
         scheduled_at: datetime,
     ) -> BuiltStatement:
         """The service records that a session of the pair was put in the calendar."""
-        extensions: dict[str, Any] = {vocab.PLANNED_START_TIME: format_timestamp(planned_start)}
-        if planned_duration is not None:
-            extensions[vocab.PLANNED_DURATION] = format_duration(planned_duration)
-        return self._finish(
-            "session-scheduled",
-            event,
-            actor=self._service(),
-            verb=vocab.SCHEDULED,
-            target=self._session(session, sequence),
-            context=self._context(pair, extensions=extensions),
-            timestamp=scheduled_at,
+
+        def build(v: Sequence[str | None]) -> Json:
+            extensions: dict[str, Any] = {vocab.PLANNED_START_TIME: v[4]}
+            if v[5] is not None:
+                extensions[vocab.PLANNED_DURATION] = v[5]
+            return self._statement(
+                v,
+                actor=self._service(),
+                verb=vocab.SCHEDULED,
+                target=self._session(v[2], v[3]),
+                context=self._context(pair, extensions=extensions),
+            )
+
+        values = (
+            *self._session_values(event, "session-scheduled", session, sequence, scheduled_at),
+            format_timestamp(planned_start),
+            None if planned_duration is None else format_duration(planned_duration),
         )
+        return self._render("session-scheduled", pair, build, values)
 
     def session_attended(
         self,
@@ -206,17 +219,22 @@ class StatementBuilder:
         duration: timedelta,
     ) -> BuiltStatement:
         """The executive mentee attended; the junior mentor is the context instructor."""
-        return self._finish(
-            "session-attended",
-            event,
-            actor=self._person(pair.mentee),
-            verb=vocab.ATTENDED,
-            target=self._session(session, sequence),
-            result={"completion": True},
-            duration=duration,
-            context=self._context(pair, instructor=self._person(pair.mentor)),
-            timestamp=started_at,
+
+        def build(v: Sequence[str | None]) -> Json:
+            return self._statement(
+                v,
+                actor=self._person(pair.mentee),
+                verb=vocab.ATTENDED,
+                target=self._session(v[2], v[3]),
+                result={"completion": True, "duration": v[4]},
+                context=self._context(pair, instructor=self._person(pair.mentor)),
+            )
+
+        values = (
+            *self._session_values(event, "session-attended", session, sequence, started_at),
+            format_duration(duration),
         )
+        return self._render("session-attended", pair, build, values)
 
     def session_mentored(
         self,
@@ -229,17 +247,22 @@ class StatementBuilder:
         duration: timedelta,
     ) -> BuiltStatement:
         """The junior mentor led the session; the pair is the context team."""
-        return self._finish(
-            "session-mentored",
-            event,
-            actor=self._person(pair.mentor),
-            verb=vocab.MENTORED,
-            target=self._session(session, sequence),
-            result={"completion": True},
-            duration=duration,
-            context=self._context(pair, team=self._team(pair)),
-            timestamp=started_at,
+
+        def build(v: Sequence[str | None]) -> Json:
+            return self._statement(
+                v,
+                actor=self._person(pair.mentor),
+                verb=vocab.MENTORED,
+                target=self._session(v[2], v[3]),
+                result={"completion": True, "duration": v[4]},
+                context=self._context(pair, team=self._team(pair)),
+            )
+
+        values = (
+            *self._session_values(event, "session-mentored", session, sequence, started_at),
+            format_duration(duration),
         )
+        return self._render("session-mentored", pair, build, values)
 
     def reflection_submitted(
         self,
@@ -485,11 +508,19 @@ class StatementBuilder:
             definition["name"] = {self.settings.language: name}
         return {"objectType": "Activity", "id": iri, "definition": definition}
 
-    def _session(self, session: str, sequence: int) -> Json:
-        return self._activity(
+    def _session(self, iri: str | None, sequence: str | None) -> Json:
+        return self._activity(str(iri), vocab.MEETING, f"Reverse-mentoring session {sequence}")
+
+    def _session_values(
+        self, event: Event, template: str, session: str, sequence: int, timestamp: datetime
+    ) -> tuple[str, str, str, str]:
+        """A session statement's first values (see :meth:`_render`): its id, its timestamp,
+        the session's activity IRI and its number."""
+        return (
+            self.statement_id(event, template),
+            format_timestamp(timestamp),
             self.activity_id("sessions", session),
-            vocab.MEETING,
-            f"Reverse-mentoring session {sequence}",
+            str(sequence),
         )
 
     def _session_ref(self, session: str) -> Json:
@@ -552,22 +583,94 @@ class StatementBuilder:
         context: Json,
         timestamp: datetime,
         result: Json | None = None,
-        duration: timedelta | None = None,
         role: str | None = None,
     ) -> BuiltStatement:
+        data = self._statement(
+            (self.statement_id(event, role or template), format_timestamp(timestamp)),
+            actor=actor,
+            verb=verb,
+            target=target,
+            context=context,
+            result=result,
+        )
+        return self._seal(template, data)
+
+    def _statement(
+        self,
+        values: Sequence[str | None],
+        *,
+        actor: Json,
+        verb: str,
+        target: Json,
+        context: Json,
+        result: Json | None = None,
+    ) -> Json:
+        """A statement whose id and timestamp are ``values[0]`` and ``values[1]``."""
         data: Json = {
-            "id": self.statement_id(event, role or template),
+            "id": values[0],
             "actor": actor,
             "verb": {"id": verb, "display": {self.settings.language: vocab.VERB_DISPLAY[verb]}},
             "object": target,
             "context": context,
-            "timestamp": format_timestamp(timestamp),
+            "timestamp": values[1],
         }
         if result is not None:
             data["result"] = result
-        if duration is not None:
-            data.setdefault("result", {})["duration"] = format_duration(duration)
-        return self._seal(template, data)
+        return data
+
+    def _render(
+        self,
+        template: str,
+        pair: PairContext,
+        build: Callable[[Sequence[str | None]], Json],
+        values: tuple[str | None, ...],
+    ) -> BuiltStatement:
+        """Seal ``build(values)``, from its compiled form once there is one.
+
+        The builder makes a session's statements by the thousand per pair, alike but for the
+        values it makes itself: the statement id (``values[0]``), its timestamp
+        (``values[1]``), the session's IRI and number, durations. The first statement of a
+        template and pair (and of which values are absent) is built and sealed as any other;
+        it is then compiled into a form, a format string with a slot for each value, which
+        must give back exactly that statement's bytes. Later statements are that form filled
+        in, with the clock check alone. The values are uuids, timestamps, durations and
+        numbers, which JSON writes as they are.
+        """
+        key = (template, pair, *(value is None for value in values))
+        form = self._forms.get(key)
+        if form is not None:
+            payload = form.text.format(*values)
+            validate_timestamp({"id": values[0], "timestamp": values[1]}, now=self._now())
+            return BuiltStatement(
+                id=str(values[0]),
+                template=template,
+                verb=form.verb,
+                registration=form.registration,
+                payload=payload.encode("utf-8"),
+            )
+        built = self._seal(template, build(values))
+        if key not in self._forms:
+            if len(self._forms) >= _CHECKED_SHAPES:
+                self._forms.clear()
+            self._forms[key] = self._compile(build, values, built)
+        return built
+
+    def _compile(
+        self,
+        build: Callable[[Sequence[str | None]], Json],
+        values: tuple[str | None, ...],
+        built: BuiltStatement,
+    ) -> _Form | None:
+        """The form of ``build`` (see :meth:`_render`), or ``None`` if filling it in with
+        ``values`` does not give ``built``'s bytes exactly."""
+        slots = [None if value is None else f"{self._slot}x{i}x" for i, value in enumerate(values)]
+        text = _dumps(build(slots)).replace("{", "{{").replace("}", "}}")
+        for i, slot in enumerate(slots):
+            if slot is not None:
+                text = text.replace(slot, f"{{{i}}}")
+        if text.format(*values).encode("utf-8") != built.payload:
+            return None
+        return _Form(text, built.verb, built.registration)
 
     def _seal(self, template: str, data: dict[str, Any]) -> BuiltStatement:
         """Validate a statement and freeze its bytes.
@@ -594,16 +697,28 @@ class StatementBuilder:
 
     @staticmethod
     def _freeze(template: str, data: dict[str, Any]) -> BuiltStatement:
-        payload = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        registration = data.get("context", {}).get("registration")
         return BuiltStatement(
             id=data["id"],
             template=template,
             verb=data["verb"]["id"],
-            registration=registration,
-            payload=payload.encode("utf-8"),
-            data=data,
+            registration=data.get("context", {}).get("registration"),
+            payload=_dumps(data).encode("utf-8"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    """A compiled statement (see :meth:`StatementBuilder._render`): its JSON text as a format
+    string with a slot for each value, and what every statement of it shares."""
+
+    text: str
+    verb: str
+    registration: str | None
+
+
+def _dumps(data: Json) -> str:
+    """A statement's JSON text: sorted keys, no spaces, UTF-8 as it is."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _shape(value: Any, parts: list[str], account: bool = False) -> None:
@@ -634,6 +749,16 @@ def _shape(value: Any, parts: list[str], account: bool = False) -> None:
             parts.append(repr(_UUID.sub("<uuid>", value) if size >= 36 else value))
     else:
         parts.append(repr(value))
+
+
+def _uuid5(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))``, without the :class:`~uuid.UUID` object: a
+    statement's id and its activities' take several per statement."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _statement_ref(statement_id: str) -> Json:

@@ -483,3 +483,102 @@ def test_session_statements_of_a_checked_shape_equal_checked_builds_and_refuse_b
         attended(builder, 3, "", WHEN)
     with pytest.raises(StatementValidationError, match="future"):
         attended(builder, 4, "p-mentee-4", NOW + timedelta(days=1))
+
+
+def session_cases() -> list[tuple[str, int, dict[str, object]]]:
+    """Session statements of three pairs, alike but for the values the builder makes."""
+    cases: list[tuple[str, int, dict[str, object]]] = []
+    for n in range(60):
+        started = WHEN - timedelta(days=n, minutes=7 * n, microseconds=1013 * n)
+        common: dict[str, object] = {"session": f"s-{n}", "sequence": n + 1}
+        cases.append(
+            (
+                "session_attended",
+                n % 3,
+                {**common, "started_at": started, "duration": timedelta(minutes=n, seconds=n % 7)},
+            )
+        )
+        cases.append(
+            (
+                "session_mentored",
+                n % 3,
+                {**common, "started_at": started, "duration": timedelta(hours=n % 4)},
+            )
+        )
+        cases.append(
+            (
+                "session_scheduled",
+                n % 3,
+                {
+                    **common,
+                    "planned_start": started + timedelta(days=30),
+                    "planned_duration": None if n % 2 else timedelta(minutes=30 + n),
+                    "scheduled_at": started,
+                },
+            )
+        )
+    return cases
+
+
+def session_pair(builder: StatementBuilder, n: int) -> PairContext:
+    return PairContext(
+        key=f"pair-{n}",
+        registration=builder.registration(f"pair-{n}"),
+        programme="rm-2026",
+        programme_name=f"Reverse mentoring {{2026}} «{n}»",
+        mentee=f"p-mentee-{n}",
+        mentor=f"p-mentor-{n}",
+    )
+
+
+def test_session_statements_filled_in_from_their_compiled_form_equal_fresh_builds(
+    builder: StatementBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After the first statement of a template and pair, the builder fills in a compiled form:
+    # every later statement must be byte for byte what a fresh builder makes of it.
+    full_checks = []
+    checked = statements.validate_statement
+    monkeypatch.setattr(
+        statements, "validate_statement", lambda *a, **k: full_checks.append(1) or checked(*a, **k)
+    )
+    for method, n, values in session_cases():
+        event = Event(source="test", id=f"{method}-{values['session']}")
+        built = getattr(builder, method)(event, session_pair(builder, n), **values)
+        fresh = StatementBuilder(SETTINGS, now=lambda: NOW)
+        reference = getattr(fresh, method)(event, session_pair(fresh, n), **values)
+        assert built == reference
+    # Forms were filled in: about one full check per template, pair and absent value (the
+    # fresh builders' checks counted too, one per case).
+    assert len(full_checks) - len(session_cases()) <= 3 * 4
+
+
+def test_a_statement_filled_in_from_its_form_is_still_refused_for_a_future_timestamp(
+    builder: StatementBuilder,
+) -> None:
+    pair = session_pair(builder, 1)
+
+    def attended(n: int, started: datetime) -> BuiltStatement:
+        return builder.session_attended(
+            Event(source="test", id=f"e-{n}"),
+            pair,
+            session=f"s-{n}",
+            sequence=n,
+            started_at=started,
+            duration=timedelta(minutes=40),
+        )
+
+    attended(1, WHEN)
+    assert json.loads(attended(2, WHEN - timedelta(days=1)).payload)["object"]["definition"][
+        "name"
+    ] == {"en": "Reverse-mentoring session 2"}
+    with pytest.raises(StatementValidationError, match="future"):
+        attended(3, NOW + timedelta(days=1))
+
+
+@pytest.mark.parametrize("name", ["pair/p-1", "webhook/evt-1/session-attended", "é/ü/中", ""])
+def test_statement_and_activity_ids_are_standard_uuid5(
+    builder: StatementBuilder, name: str
+) -> None:
+    import uuid
+
+    assert statements._uuid5(builder.namespace, name) == str(uuid.uuid5(builder.namespace, name))
