@@ -122,7 +122,7 @@ STAGES = {
     "read": ("plugin/backfill/lines.py", "read_jsonl"),
     "order": ("plugin/backfill/order.py", "dependency_order"),
     "import": ("plugin/backfill/importer.py", "import_events"),
-    "parse": ("plugin/webhooks/events.py", "parse_event"),
+    "reparse": ("plugin/webhooks/events.py", "reparse_event"),
     "lookups": ("plugin/backfill/sessions_bulk.py", "read"),
     "build": ("plugin/backfill/sessions_bulk.py", "_statements"),
     "validate": ("xapi/validate.py", "validate_statement"),
@@ -166,10 +166,7 @@ def profile(events: int, pairs: list[tuple[str, str, str]]) -> None:
     shares = [
         ("reading and checking the file (parse_event per line)", t["read"]),
         ("dependency order", t["order"]),
-        (
-            "parsing each event again in its batch",
-            _called_from(stats, "parse", "plugin/backfill/importer.py"),
-        ),
+        ("reading each event again in its batch (reparse_event)", t["reparse"]),
         ("looking up ids, sessions and pairs per batch", t["lookups"]),
         ("building 2 statements: validation", t["validate"]),
         ("building 2 statements: the rest", t["build"] - t["validate"]),
@@ -179,19 +176,6 @@ def profile(events: int, pairs: list[tuple[str, str, str]]) -> None:
     print(f"import of {events} events under cProfile, SQLite: share of the time")
     for stage, seconds in shares:
         print(f"  {stage:<52} {seconds / whole:6.1%}")
-
-
-def _called_from(stats: dict, callee: str, caller_file: str) -> float:
-    """The cumulative time ``callee`` (a stage) spent when called from code in
-    ``caller_file``."""
-    suffix, function = STAGES[callee]
-    return sum(
-        cumulative
-        for (path, _line, name), (*_, callers) in stats.items()
-        if path.endswith(suffix) and name == function
-        for (from_path, _l, _name), (*_, cumulative) in callers.items()
-        if from_path.endswith(caller_file)
-    )
 
 
 def check(store_url: str, events: int) -> dict:

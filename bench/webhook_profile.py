@@ -32,7 +32,7 @@ MEASURED = {
     "parse": ("plugin/webhooks/events.py", "parse_event"),
     "process": ("plugin/webhooks/processor.py", "process"),
     "apply": ("plugin/webhooks/handlers.py", "apply_event"),
-    "build": ("xapi/statements.py", "_finish"),
+    "build": ("xapi/statements.py", "_render"),
     "validate": ("xapi/validate.py", "validate_statement"),
 }
 

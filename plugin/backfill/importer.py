@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from mentorbridge.plugin.backfill.lines import Candidate, Reject, reason_of
 from mentorbridge.plugin.backfill.sessions_bulk import BULK_TYPE, SessionsInBulk
 from mentorbridge.plugin.errors import RejectedError
-from mentorbridge.plugin.webhooks.events import IncomingEvent, parse_event
+from mentorbridge.plugin.webhooks.events import IncomingEvent, reparse_event
 from mentorbridge.plugin.webhooks.processor import EventProcessor, StoreBusyError
 
 __all__ = ["BATCH_SIZE", "ImportReport", "import_events", "write_rejects"]
@@ -98,7 +98,7 @@ def _batch(
 ) -> None:
     """Record ``batch`` in ``session``: plain ``session.completed`` events in bulk, the
     others one by one, in order."""
-    events = [parse_event(candidate.body) for candidate in batch]
+    events = [reparse_event(candidate.body, candidate.digest) for candidate in batch]
     bulk = SessionsInBulk(processor, session, events)
     offered = 0
 

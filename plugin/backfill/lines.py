@@ -34,8 +34,9 @@ _SIGNED_KEYS = {"signature", "event"}
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A valid event from line ``line``: what ordering needs, and its body (parsed again when
-    it is recorded, so a large file is not held in memory as parsed events).
+    """A valid event from line ``line``: what ordering needs, and its body and digest (read
+    again by :func:`~plugin.webhooks.events.reparse_event` when it is recorded, so a large
+    file is not held in memory as parsed events).
 
     Attributes:
         makes: what it brings into being, as ``(kind, key)``: ``("pair", "pair-0042")``.
@@ -49,6 +50,7 @@ class Candidate:
     makes: tuple[tuple[str, str], ...]
     needs: tuple[tuple[str, str], ...]
     body: bytes
+    digest: str
 
     @classmethod
     def of(cls, line: int, event: IncomingEvent, body: bytes) -> Candidate:
@@ -61,6 +63,7 @@ class Candidate:
             makes=makes,
             needs=needs,
             body=body,
+            digest=event.digest,
         )
 
 
