@@ -214,17 +214,14 @@ class Recorder:
                 sequence = known.sequence
             duration = timedelta(minutes=duration_minutes)
             context = self._pair_context(pair_row)
-            built = [
-                build(
-                    event,
-                    context,
-                    session=session_key,
-                    sequence=sequence,
-                    started_at=started_at,
-                    duration=duration,
-                )
-                for build in (self.builder.session_attended, self.builder.session_mentored)
-            ]
+            built = self.builder.session_completed(
+                event,
+                context,
+                session=session_key,
+                sequence=sequence,
+                started_at=started_at,
+                duration=duration,
+            )
             completed = {
                 "started_at": started_at,
                 "duration_seconds": round(duration.total_seconds()),
@@ -671,7 +668,9 @@ _COMPLETE = Prepared(
 )
 
 
-def _queue(session: Session, built: list[BuiltStatement], *, session_id: int | None) -> Recorded:
+def _queue(
+    session: Session, built: Sequence[BuiltStatement], *, session_id: int | None
+) -> Recorded:
     enqueue_many(session, [(statement, None) for statement in built], session_id=session_id)
     return Recorded(tuple(s.id for s in built))
 

@@ -151,6 +151,7 @@ class StatementBuilder:
         #: ``None`` for a statement that cannot be compiled.
         self._forms: dict[tuple[Any, ...], _Form | None] = {}
         self._slot = f"mbslot{secrets.token_hex(8)}"
+        self._registrations: dict[str, uuid.UUID] = {}
 
     # -- ids and activities -----------------------------------------------------------------
 
@@ -160,7 +161,12 @@ class StatementBuilder:
 
     def registration(self, pair_key: str) -> uuid.UUID:
         """The registration UUID of a pair."""
-        return uuid.uuid5(self.namespace, f"pair/{pair_key}")
+        known = self._registrations.get(pair_key)
+        if known is None:
+            if len(self._registrations) >= _CHECKED_SHAPES:
+                self._registrations.clear()
+            known = self._registrations[pair_key] = uuid.uuid5(self.namespace, f"pair/{pair_key}")
+        return known
 
     def activity_id(self, kind: str, key: str) -> str:
         """Opaque activity IRI (``…/sessions/<uuid>``): keys never leak into the LRS."""
@@ -202,7 +208,8 @@ class StatementBuilder:
             )
 
         values = (
-            *self._session_values(event, "session-scheduled", session, sequence, scheduled_at),
+            self.statement_id(event, "session-scheduled"),
+            *self._session_values(session, sequence, scheduled_at),
             format_timestamp(planned_start),
             None if planned_duration is None else format_duration(planned_duration),
         )
@@ -219,22 +226,9 @@ class StatementBuilder:
         duration: timedelta,
     ) -> BuiltStatement:
         """The executive mentee attended; the junior mentor is the context instructor."""
-
-        def build(v: Sequence[str | None]) -> Json:
-            return self._statement(
-                v,
-                actor=self._person(pair.mentee),
-                verb=vocab.ATTENDED,
-                target=self._session(v[2], v[3]),
-                result={"completion": True, "duration": v[4]},
-                context=self._context(pair, instructor=self._person(pair.mentor)),
-            )
-
-        values = (
-            *self._session_values(event, "session-attended", session, sequence, started_at),
-            format_duration(duration),
+        return self._attended(
+            event, pair, self._completed_values(session, sequence, started_at, duration)
         )
-        return self._render("session-attended", pair, build, values)
 
     def session_mentored(
         self,
@@ -247,7 +241,40 @@ class StatementBuilder:
         duration: timedelta,
     ) -> BuiltStatement:
         """The junior mentor led the session; the pair is the context team."""
+        return self._mentored(
+            event, pair, self._completed_values(session, sequence, started_at, duration)
+        )
 
+    def session_completed(
+        self,
+        event: Event,
+        pair: PairContext,
+        *,
+        session: str,
+        sequence: int,
+        started_at: datetime,
+        duration: timedelta,
+    ) -> tuple[BuiltStatement, BuiltStatement]:
+        """The two statements of a completed session, :meth:`session_attended` and
+        :meth:`session_mentored`, with what they share worked out once."""
+        shared = self._completed_values(session, sequence, started_at, duration)
+        return self._attended(event, pair, shared), self._mentored(event, pair, shared)
+
+    def _attended(self, event: Event, pair: PairContext, shared: tuple[str, ...]) -> BuiltStatement:
+        def build(v: Sequence[str | None]) -> Json:
+            return self._statement(
+                v,
+                actor=self._person(pair.mentee),
+                verb=vocab.ATTENDED,
+                target=self._session(v[2], v[3]),
+                result={"completion": True, "duration": v[4]},
+                context=self._context(pair, instructor=self._person(pair.mentor)),
+            )
+
+        values = (self.statement_id(event, "session-attended"), *shared)
+        return self._render("session-attended", pair, build, values)
+
+    def _mentored(self, event: Event, pair: PairContext, shared: tuple[str, ...]) -> BuiltStatement:
         def build(v: Sequence[str | None]) -> Json:
             return self._statement(
                 v,
@@ -258,11 +285,13 @@ class StatementBuilder:
                 context=self._context(pair, team=self._team(pair)),
             )
 
-        values = (
-            *self._session_values(event, "session-mentored", session, sequence, started_at),
-            format_duration(duration),
-        )
+        values = (self.statement_id(event, "session-mentored"), *shared)
         return self._render("session-mentored", pair, build, values)
+
+    def _completed_values(
+        self, session: str, sequence: int, started_at: datetime, duration: timedelta
+    ) -> tuple[str, ...]:
+        return (*self._session_values(session, sequence, started_at), format_duration(duration))
 
     def reflection_submitted(
         self,
@@ -512,12 +541,11 @@ class StatementBuilder:
         return self._activity(str(iri), vocab.MEETING, f"Reverse-mentoring session {sequence}")
 
     def _session_values(
-        self, event: Event, template: str, session: str, sequence: int, timestamp: datetime
-    ) -> tuple[str, str, str, str]:
-        """A session statement's first values (see :meth:`_render`): its id, its timestamp,
-        the session's activity IRI and its number."""
+        self, session: str, sequence: int, timestamp: datetime
+    ) -> tuple[str, str, str]:
+        """What a session's statements share, after their ids (see :meth:`_render`): the
+        statement's timestamp, the session's activity IRI and its number."""
         return (
-            self.statement_id(event, template),
             format_timestamp(timestamp),
             self.activity_id("sessions", session),
             str(sequence),

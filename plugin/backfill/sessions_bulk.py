@@ -127,10 +127,8 @@ class SessionsInBulk:
             "started_at": d["started_at"],
             "duration": timedelta(minutes=d["duration_minutes"]),
         }
-        source = Event(source=event.source, id=event.id)
-        return (
-            self.builder.session_attended(source, context, **common),
-            self.builder.session_mentored(source, context, **common),
+        return self.builder.session_completed(
+            Event(source=event.source, id=event.id), context, **common
         )
 
     def _insert(

@@ -582,3 +582,20 @@ def test_statement_and_activity_ids_are_standard_uuid5(
     import uuid
 
     assert statements._uuid5(builder.namespace, name) == str(uuid.uuid5(builder.namespace, name))
+
+
+def test_a_completed_session_is_its_attended_and_mentored_statements(
+    builder: StatementBuilder,
+) -> None:
+    pair, event = session_pair(builder, 1), Event(source="test", id="e-1")
+    values = {
+        "session": "s-1",
+        "sequence": 3,
+        "started_at": WHEN,
+        "duration": timedelta(minutes=50),
+    }
+    fresh = StatementBuilder(SETTINGS, now=lambda: NOW)
+    assert builder.session_completed(event, pair, **values) == (
+        fresh.session_attended(event, pair, **values),
+        fresh.session_mentored(event, pair, **values),
+    )
