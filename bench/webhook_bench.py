@@ -56,6 +56,7 @@ from mentorbridge.plugin.webhooks.signing import HEADER, signature_header
 from mentorbridge.xapi.localrs import free_port
 
 SECRET = "whsec_bench_0123456789abcdef"
+#: gunicorn workers of both servers, unless --workers says otherwise.
 WORKERS = 2
 
 
@@ -146,12 +147,12 @@ def recorded(store_url: str) -> tuple[int, int]:
 
 
 @contextmanager
-def serving(kind: str, store_url: str, work: Path) -> Iterator[str]:
-    """Start ``kind``'s server under gunicorn with 2 workers; yields its events URL."""
+def serving(kind: str, store_url: str, work: Path, workers: int = WORKERS) -> Iterator[str]:
+    """Start ``kind``'s server under gunicorn with ``workers``; yields its events URL."""
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if kind == "bare":
-        command = ["-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"]
+        command = ["-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
         command += ["bench.bare_app:app"]
     else:
         command = [
@@ -163,7 +164,7 @@ def serving(kind: str, store_url: str, work: Path) -> Iterator[str]:
             "--port",
             str(port),
         ]
-        command += ["--workers", str(WORKERS)]
+        command += ["--workers", str(workers)]
         env.update(
             MENTORBRIDGE_STORE_URL=store_url,
             MENTORBRIDGE_LRS_AUTH="none",
@@ -325,7 +326,7 @@ def run_server(kind: str, args: argparse.Namespace, work: Path, store_url: str) 
         prepare_store(store_url, pairs)
     expected_sessions = 0
     results = {}
-    with serving(kind, store_url, work) as url:
+    with serving(kind, store_url, work, args.workers) as url:
         for measure in ("max", "rate"):
             count = args.events if measure == "max" else int(args.rate * args.rate_seconds)
             events = signed_events(measure, count, pairs)
@@ -370,6 +371,9 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--rate-seconds", type=int, default=30)
+    parser.add_argument(
+        "--workers", type=int, default=WORKERS, help="gunicorn workers of both servers"
+    )
     parser.add_argument("--out", type=Path, help="default: bench/results/webhook-<store>.json")
     args = parser.parse_args()
 
@@ -387,7 +391,7 @@ def main() -> None:
         "date": datetime.now(UTC).date().isoformat(),
         "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
         "store": store_name,
-        "gunicorn_workers": WORKERS,
+        "gunicorn_workers": args.workers,
         "pairs": args.pairs,
         "results": results,
         "share_of_bare": round(share, 3),

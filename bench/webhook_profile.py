@@ -1,6 +1,7 @@
 """Where one webhook event's time goes: events through the app in this process, under cProfile.
 
     .venv/bin/python -m bench.webhook_profile [--events 2000] [--store-url postgresql+psycopg://…]
+        [--dump FILE]
 
 Prints the mean wall and CPU time per event without the profiler (the CPU time is what a busy
 machine changes least), then the share of the profiled time spent in each stage of handling
@@ -32,7 +33,7 @@ MEASURED = {
     "parse": ("plugin/webhooks/events.py", "parse_event"),
     "process": ("plugin/webhooks/processor.py", "process"),
     "apply": ("plugin/webhooks/handlers.py", "apply_event"),
-    "build": ("xapi/statements.py", "_render"),
+    "build": ("xapi/statements.py", "session_completed"),
     "validate": ("xapi/validate.py", "validate_statement"),
 }
 
@@ -43,6 +44,7 @@ def main() -> None:
     parser.add_argument(
         "--store-url", help="a PostgreSQL server (a scratch database is made there)"
     )
+    parser.add_argument("--dump", type=Path, help="also write the profile here (pstats format)")
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -79,6 +81,8 @@ def main() -> None:
         cpu_per_event = (time.process_time() - cpu) / args.events * 1000
         profiler = cProfile.Profile()
         profiler.runcall(post, events[200 + args.events :])
+    if args.dump:
+        profiler.dump_stats(args.dump)
     stats = pstats.Stats(profiler).stats
     t = {
         key: sum(

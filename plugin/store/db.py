@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -105,7 +107,9 @@ def _create_engine(url: Any, **options: Any) -> Engine:
     # Database errors then never quote row values (reflection text, names) into logs.
     options.setdefault("hide_parameters", True)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **options)
+        engine = create_engine(url, **options)
+        _check_when_idle(engine)
+        return engine
     if url.database and url.database != ":memory:":
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, **options)
@@ -126,6 +130,37 @@ def _create_engine(url: Any, **options: Any) -> Engine:
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     return engine
+
+
+#: A pooled PostgreSQL connection unused for this long is checked before it is handed out.
+IDLE_CHECK_SECONDS = 5.0
+_IDLE_SINCE = "mentorbridge_idle_since"
+
+
+def _check_when_idle(engine: Engine) -> None:
+    """Check a pooled connection with a ping before use if it sat idle :data:`IDLE_CHECK_SECONDS`
+    or more, and replace it if the server or a proxy closed it meanwhile (``idle_session_timeout``,
+    a failover).
+
+    A ping before every use (SQLAlchemy's ``pool_pre_ping``) is a round trip per request, one in
+    ten of a webhook's; a connection in steady use is not checked. One that breaks while in
+    use fails its unit of work, which the web service answers with 503 and ``Retry-After`` and
+    the pool replaces.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < IDLE_CHECK_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as err:
+            raise DisconnectionError("the idle connection was closed") from err
 
 
 class _WriterQueue:

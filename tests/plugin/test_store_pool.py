@@ -158,3 +158,58 @@ def test_a_request_kept_waiting_past_the_lock_timeout_is_a_503_and_records_nothi
         finally:
             holder.dispose()
             app.extensions["mentorbridge"].store.dispose()
+
+
+def _backend_pid(store: Store) -> int:
+    with store.reading() as session:
+        return session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def _terminate(url: str, pid: int) -> None:
+    admin = Store(url)
+    try:
+        with admin.reading() as session:
+            assert session.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+    finally:
+        admin.dispose()
+
+
+@needs_postgres
+def test_an_idle_connection_the_server_closed_is_replaced_before_use(
+    pg_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mentorbridge.plugin.store import db
+
+    store = _open(pg_database_url, tmp_path, pool_size="1", max_overflow="0")
+    try:
+        first = _backend_pid(store)
+        _terminate(pg_database_url, first)
+        monkeypatch.setattr(db, "IDLE_CHECK_SECONDS", 0.0)  # it has now been idle long enough
+        assert _backend_pid(store) != first  # checked, found closed, replaced: no error
+    finally:
+        store.dispose()
+
+
+@needs_postgres
+def test_a_connection_in_steady_use_is_not_pinged_and_a_break_fails_one_unit_of_work(
+    pg_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mentorbridge.plugin.store import db
+
+    monkeypatch.setattr(db, "IDLE_CHECK_SECONDS", 3600.0)
+    store = _open(pg_database_url, tmp_path, pool_size="1", max_overflow="0")
+    pings: list[object] = []
+    real_ping = store.engine.dialect.do_ping
+    monkeypatch.setattr(store.engine.dialect, "do_ping", lambda c: pings.append(c) or real_ping(c))
+    try:
+        first = _backend_pid(store)
+        for _ in range(5):
+            assert _backend_pid(store) == first
+        assert pings == []  # no round trip spent checking a connection just used
+        _terminate(pg_database_url, first)
+        with pytest.raises(OperationalError) as caught:
+            _backend_pid(store)
+        assert is_store_failure(caught.value)  # which the web service answers with a 503
+        assert _backend_pid(store) != first  # the pool replaced it
+    finally:
+        store.dispose()
