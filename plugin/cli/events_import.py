@@ -204,6 +204,9 @@ def _progress(what: str, total: int | None) -> Iterator[Callable[[int], None]]:
         transient=True,
         disable=not (console.is_terminal and sys.stderr.isatty()),
     )
+    if progress.disable:  # nothing to show: not even the bookkeeping, once per event
+        yield lambda _done: None
+        return
     with progress:
         task = progress.add_task(what, total=total)
         yield lambda done: progress.update(task, completed=done)
