@@ -54,7 +54,7 @@ def scratch_database(server_url: str | None, directory: Path, *, suffix: str = "
     """A fresh SQLite file, or a database of our own on the given PostgreSQL server (dropped
     on the way out); ``suffix`` tells apart several held at once."""
     if server_url is None:
-        yield f"sqlite:///{directory / 'bench.sqlite3'}"
+        yield f"sqlite:///{directory / f'bench{suffix}.sqlite3'}"
         return
     name = f"mentorbridge_bench_{os.getpid()}{'_' + suffix if suffix else ''}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")

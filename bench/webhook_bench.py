@@ -389,7 +389,7 @@ def main() -> None:
         for number in range(1, args.rounds + 1):
             print(f"round {number}", flush=True)
             found = {"bare": run_server("bare", args, work, store_url="")}
-            with scratch_database(args.store_url, work) as store_url:
+            with scratch_database(args.store_url, work, suffix=f"round{number}") as store_url:
                 found["mentorbridge"] = run_server("mentorbridge", args, work, store_url)
             found["share_of_bare"] = round(
                 found["mentorbridge"]["max"]["per_second"] / found["bare"]["max"]["per_second"], 3
