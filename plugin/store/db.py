@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -127,7 +128,15 @@ def _create_engine(url: Any, **options: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         readonly = connection.get_execution_options().get(_READONLY)
-        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        statement = "BEGIN" if readonly else "BEGIN IMMEDIATE"
+        # On the driver itself: every unit of work begins here, and SQLAlchemy's execution
+        # machinery around one BEGIN cost a webhook more than SQLite took to run it.
+        try:
+            connection.connection.driver_connection.execute(statement)
+        except sqlite3.Error as err:
+            raise DBAPIError.instance(
+                statement, None, err, sqlite3.Error, hide_parameters=True
+            ) from err
 
     return engine
 
