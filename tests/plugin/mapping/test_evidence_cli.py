@@ -20,10 +20,12 @@ from mentorbridge.plugin.store.db import Store
 from mentorbridge.plugin.store.leases import hold_lease
 from mentorbridge.plugin.store.outbox import SqlOutbox
 from mentorbridge.xapi.outbox import Flusher
-from tests.conftest import keys_env
+from mentorbridge.xapi.statements import StatementBuilder
+from tests.conftest import SETTINGS, keys_env
 from tests.fakes import ScriptedLRS
 from tests.plugin.mapping.activity import complete, evidence, rate
 
+#: Recent by the command's own clock, which is the real one.
 RECENT = datetime.now(UTC) - timedelta(days=20)
 
 
@@ -38,6 +40,13 @@ def env(tmp_path: Path, store_url: str) -> dict[str, str]:
         "MENTORBRIDGE_STORE_URL": store_url,
         **keys_env(store_url),
     }
+
+
+@pytest.fixture
+def builder() -> StatementBuilder:
+    """On the real clock, as the command is: the tests' fixed "now" would put the recent
+    sessions in the future once the calendar passes it."""
+    return StatementBuilder(SETTINGS)
 
 
 @pytest.fixture
